@@ -1,0 +1,106 @@
+#![doc = include_str!("../README.md")]
+
+use suiteflow_settings::{Reader, boolean, http_url};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::FmtSpan;
+
+/// The telemetry settings part: `LOG_LEVEL`, `PRETTY_LOGS`, `OTEL_EXPORTER_OTLP_ENDPOINT`.
+#[derive(Debug, Clone)]
+pub struct TelemetryConfig {
+    /// A tracing filter such as `info` or `info,suiteflow_store=debug`.
+    pub log_level: String,
+    /// Human-readable lines instead of JSON.
+    pub pretty: bool,
+    /// Where to export traces over OTLP; none means no export.
+    pub otlp_endpoint: Option<url::Url>,
+}
+
+impl TelemetryConfig {
+    pub fn read(r: &mut Reader<'_>) -> Option<Self> {
+        let log_level = r.with_default("LOG_LEVEL", "info".to_string(), parse_filter);
+        let pretty = r.with_default("PRETTY_LOGS", false, boolean);
+        let otlp_endpoint = r.optional("OTEL_EXPORTER_OTLP_ENDPOINT", http_url);
+        Some(Self { log_level: log_level?, pretty: pretty?, otlp_endpoint: otlp_endpoint? })
+    }
+}
+
+fn parse_filter(raw: &str) -> Result<String, String> {
+    EnvFilter::try_new(raw)
+        .map(|_| raw.to_string())
+        .map_err(|_| "must be a tracing filter such as info or info,suiteflow_store=debug".into())
+}
+
+/// Why logging could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    #[error("a global tracing subscriber is already installed")]
+    AlreadyInstalled,
+}
+
+/// Installs the process's tracing subscriber: JSON lines by default, human-readable with
+/// `PRETTY_LOGS=true`, filtered by `LOG_LEVEL`, written to standard error (standard output
+/// belongs to the CLI's results). Libraries only emit spans and events; binaries call this once.
+pub fn init(config: &TelemetryConfig) -> Result<(), TelemetryError> {
+    let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let installed = if config.pretty {
+        builder.with_target(false).try_init()
+    } else {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_span_events(FmtSpan::NONE)
+            .try_init()
+    };
+    installed.map_err(|_| TelemetryError::AlreadyInstalled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use suiteflow_settings::Source;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<TelemetryConfig, suiteflow_settings::Problems> {
+        let env = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        let source = Source::new(None, env).unwrap();
+        let mut r = Reader::new(&source);
+        let part = TelemetryConfig::read(&mut r);
+        r.finish(|| part)
+    }
+
+    #[test]
+    fn defaults_are_info_and_json() {
+        let c = read(&[]).unwrap();
+        assert_eq!(c.log_level, "info");
+        assert!(!c.pretty);
+        assert!(c.otlp_endpoint.is_none());
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let problems = read(&[
+            ("LOG_LEVEL", "info,[[[bad"),
+            ("PRETTY_LOGS", "maybe"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "grpc-collector:4317"),
+        ])
+        .unwrap_err();
+        for name in ["LOG_LEVEL", "PRETTY_LOGS", "OTEL_EXPORTER_OTLP_ENDPOINT"] {
+            assert!(problems.names(name), "{name}: {problems:?}");
+        }
+    }
+
+    #[test]
+    fn valid_values_are_kept() {
+        let c = read(&[
+            ("LOG_LEVEL", "debug,hyper=warn"),
+            ("PRETTY_LOGS", "true"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"),
+        ])
+        .unwrap();
+        assert_eq!(c.log_level, "debug,hyper=warn");
+        assert!(c.pretty);
+        assert_eq!(c.otlp_endpoint.unwrap().as_str(), "http://127.0.0.1:4318/");
+    }
+}
