@@ -1,7 +1,6 @@
 //! A fresh database per test, cloned from the migrated template that `scripts/with-postgres.sh`
 //! prepares, and dropped when the test ends.
 
-use diesel::RunQueryDsl as _;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 /// The admin URL of the test cluster, set by `scripts/with-postgres.sh` (`just test`).
@@ -57,16 +56,7 @@ impl Drop for TestDb {
         // database is dropped from a plain thread with a blocking connection of its own.
         let admin_url = self.admin_url.clone();
         let name = self.name.clone();
-        let dropped = std::thread::spawn(move || {
-            use diesel::Connection as _;
-            let mut conn = diesel_async::async_connection_wrapper::AsyncConnectionWrapper::<
-                AsyncPgConnection,
-            >::establish(&admin_url)?;
-            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut conn)
-                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
-            Ok::<_, diesel::ConnectionError>(())
-        })
+        let dropped = std::thread::spawn(move || blocking::drop_database(&admin_url, &name))
         .join();
         if !matches!(dropped, Ok(Ok(()))) && !std::thread::panicking() {
             eprintln!("warning: test database {} was not dropped", self.name);
@@ -92,5 +82,21 @@ pub fn database_url(admin_url: &str, name: &str) -> String {
     match admin_url.rsplit_once('/') {
         Some((base, _)) => format!("{base}/{name}"),
         None => format!("{admin_url}/{name}"),
+    }
+}
+
+mod blocking {
+    //! A blocking connection, for `Drop`, where nothing can be awaited.
+    use diesel::{Connection, RunQueryDsl};
+    use diesel_async::AsyncPgConnection;
+    use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+
+    pub(super) fn drop_database(admin_url: &str, name: &str) -> Result<(), String> {
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(admin_url)
+            .map_err(|e| e.to_string())?;
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .map_err(|e| e.to_string())?;
+        Ok(())
     }
 }

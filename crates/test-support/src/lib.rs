@@ -2,6 +2,9 @@
 // A dev-only crate: failing loudly is what a test helper should do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod config;
 pub mod db;
+pub mod smartsuite;
+pub mod webflow;
 
 pub use db::TestDb;

@@ -1,0 +1,3 @@
+//! Integration tests of the `ingress` binary.
+
+mod config;

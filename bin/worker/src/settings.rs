@@ -1,0 +1,72 @@
+//! The worker's settings: one value, validated once at start-up and passed down.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use suiteflow_crypto::Keyring;
+use suiteflow_settings::parts::{ApiBases, RetryConfig};
+use suiteflow_settings::{Reader, integer_in, socket_addr};
+use suiteflow_store::DatabaseConfig;
+use suiteflow_telemetry::TelemetryConfig;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseConfig,
+    pub keys: Keyring,
+    pub retry: RetryConfig,
+    pub api: ApiBases,
+    pub worker: WorkerConfig,
+    pub telemetry: TelemetryConfig,
+}
+
+/// How the worker claims and processes events.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// `WORKER_BATCH_SIZE`: events claimed per claim.
+    pub batch_size: u32,
+    /// `WORKER_CONCURRENCY`: events in flight at once.
+    pub concurrency: u32,
+    /// `LOCK_TIMEOUT_MS`: lease of a claimed event.
+    pub lease: Duration,
+    /// `WORKER_METRICS_ADDR`: where `/metrics` and `/healthz` are served.
+    pub metrics_addr: SocketAddr,
+    /// `EVENT_RETENTION_DAYS`: how long finished events are kept.
+    pub retention_days: u32,
+}
+
+impl Settings {
+    pub fn read(r: &mut Reader<'_>) -> Option<Self> {
+        let database = DatabaseConfig::read(r, "suiteflow-worker");
+        let keys = Keyring::read(r);
+        let retry = RetryConfig::read(r);
+        let api = ApiBases::read(r);
+        let worker = WorkerConfig::read(r);
+        let telemetry = TelemetryConfig::read(r);
+        Some(Self {
+            database: database?,
+            keys: keys?,
+            retry: retry?,
+            api: api?,
+            worker: worker?,
+            telemetry: telemetry?,
+        })
+    }
+}
+
+impl WorkerConfig {
+    pub fn read(r: &mut Reader<'_>) -> Option<Self> {
+        let batch = r.with_default("WORKER_BATCH_SIZE", 25, integer_in(1..=1000));
+        let concurrency = r.with_default("WORKER_CONCURRENCY", 10, integer_in(1..=256));
+        let lease = r.with_default("LOCK_TIMEOUT_MS", 300_000, integer_in(1000..=3_600_000));
+        let default_addr = SocketAddr::from(([0, 0, 0, 0], 9090));
+        let metrics_addr = r.with_default("WORKER_METRICS_ADDR", default_addr, socket_addr);
+        let retention = r.with_default("EVENT_RETENTION_DAYS", 7, integer_in(1..=3650));
+        Some(Self {
+            batch_size: u32::try_from(batch?).ok()?,
+            concurrency: u32::try_from(concurrency?).ok()?,
+            lease: Duration::from_millis(lease?),
+            metrics_addr: metrics_addr?,
+            retention_days: u32::try_from(retention?).ok()?,
+        })
+    }
+}

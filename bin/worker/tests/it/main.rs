@@ -1,0 +1,3 @@
+//! Integration tests of the `worker` binary.
+
+mod config;
