@@ -1,5 +1,82 @@
-//! The ingress: authenticates webhooks, dedupes them and enqueues one row per change.
+//! The ingress: authenticates webhooks, dedupes them and enqueues one row per change
+//! (DESIGN §4). It never calls SmartSuite or Webflow and holds no transaction longer than the
+//! insert.
 
+pub mod error;
+pub mod health;
+pub mod hooks;
+pub mod metrics;
 pub mod settings;
+pub mod state;
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use suiteflow_store::Store;
 
 pub use settings::Settings;
+pub use state::AppState;
+
+/// How long in-flight requests may take to finish after SIGTERM.
+pub const SHUTDOWN_GRACE_SECS: u64 = 30;
+
+/// A built ingress, bound to its address but not yet serving.
+pub struct Application {
+    server: Server,
+    addr: SocketAddr,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free port) and builds the server. The database is
+    /// connected lazily: the ingress starts, and `/readyz` says when the database answers.
+    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = Store::connect_lazy(&settings.database).context("building the pool")?;
+        let listener = TcpListener::bind(settings.http.addr)
+            .with_context(|| format!("binding {}", settings.http.addr))?;
+        let addr = listener.local_addr()?;
+        let state = AppState::new(store, settings.keys.clone(), settings.webhook.window());
+        metrics::handle();
+        let max_body = settings.http.max_body_bytes;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(state.clone()))
+                .app_data(web::PayloadConfig::new(max_body))
+                .configure(routes)
+        })
+        .listen(listener)?
+        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+        .run();
+        Ok(Self { server, addr })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle to stop the server gracefully (as SIGTERM does).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM or SIGINT: then stops accepting, lets in-flight requests finish and
+    /// returns.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Every route of the ingress.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/api/hooks/smartsuite/{connection_id}/{token}",
+        web::post().to(hooks::smartsuite_notification),
+    )
+    .route("/api/hooks/{connection_id}", web::post().to(hooks::push))
+    .route("/api/health", web::get().to(health::health))
+    .route("/healthz", web::get().to(health::alive))
+    .route("/readyz", web::get().to(health::ready))
+    .route("/metrics", web::get().to(metrics::render));
+}

@@ -53,6 +53,9 @@ impl HttpConfig {
         let default_addr = SocketAddr::from(([0, 0, 0, 0], 8080));
         let addr = r.with_default("INGRESS_ADDR", default_addr, socket_addr);
         let max_body = r.with_default("MAX_BODY_BYTES", 1_048_576, integer_in(1024..=104_857_600));
-        Some(Self { addr: addr?, max_body_bytes: usize::try_from(max_body?).ok()? })
+        Some(Self {
+            addr: addr?,
+            max_body_bytes: usize::try_from(max_body?).ok()?,
+        })
     }
 }

@@ -1,3 +1,8 @@
-//! Integration tests of the `ingress` binary.
+//! Integration tests of the `ingress` binary: a real server on port 0, a real PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
 mod config;
+mod health;
+mod push;
+mod smartsuite;
+mod support;

@@ -1,3 +1,4 @@
 //! Integration tests of the `worker` binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
 mod config;

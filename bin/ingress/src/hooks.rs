@@ -1,0 +1,263 @@
+//! The two webhook routes of DESIGN §4.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use ring::digest::{SHA256, digest};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq as _;
+use suiteflow_store::{ConnectionId, ConnectionStatus, Enqueued, NewEvent};
+use suiteflow_webhook_security::{Scheme, unix_now};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::{AppState, Hook};
+
+/// Longest accepted `record_id` and `x-idempotency-key`.
+const MAX_ID_LEN: usize = 256;
+const IDEMPOTENCY_HEADER: &str = "x-idempotency-key";
+const EVENT_TYPES: [&str; 3] = ["record_created", "record_updated", "record_deleted"];
+
+/// `POST /api/hooks/{connection_id}`: a signed push, one record change per request.
+pub async fn push(
+    request: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let outcome = accept_push(&request, &path, &body, &state).await;
+    crate::metrics::record("push", &outcome);
+    outcome
+}
+
+async fn accept_push(
+    request: &HttpRequest,
+    connection_id: &str,
+    body: &[u8],
+    state: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    let hook = active_hook(state, connection_id).await?;
+    let Some(verifier) = &hook.verifier else {
+        // A connection fed only by SmartSuite's notifications has no push secret.
+        return Err(ApiError::InvalidSignature);
+    };
+
+    // The signature is checked over the raw bytes before anything parses them.
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+    let verified = verifier.verify(header, body, &state.window, unix_now()).map_err(|e| {
+        tracing::info!(connection_id = %hook.id, outcome = "rejected", reason = %e, "webhook refused");
+        if e.is_timestamp() { ApiError::InvalidTimestamp } else { ApiError::InvalidSignature }
+    })?;
+
+    let push = Push::parse(body)?;
+    let idempotency_key = match verifier.scheme() {
+        Scheme::Standard => verified
+            .webhook_id
+            .clone()
+            .ok_or(ApiError::InvalidSignature)?,
+        Scheme::Hmac => match header(IDEMPOTENCY_HEADER)
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+        {
+            Some(key) if key.len() > MAX_ID_LEN => {
+                return Err(ApiError::BadRequest(
+                    "x-idempotency-key is longer than 256 characters",
+                ));
+            }
+            Some(key) => key.to_string(),
+            None => derived_key(
+                hook.id,
+                &push.record_id,
+                header("x-smartsuite-timestamp"),
+                body,
+            ),
+        },
+    };
+
+    let payload_hash = hex::encode(digest(&SHA256, body));
+    let webhook_timestamp = verified
+        .timestamp
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok());
+    let mut event = NewEvent::record(
+        hook.id,
+        push.record_id.clone(),
+        push.event_type,
+        idempotency_key,
+    )
+    .with_payload(push.payload);
+    event.payload_hash = Some(payload_hash);
+    event.webhook_timestamp = webhook_timestamp;
+
+    let enqueued = enqueue(state, &event).await?;
+    tracing::info!(
+        connection_id = %hook.id,
+        event_id = %enqueued.id().0,
+        outcome = if enqueued.is_duplicate() { "duplicate" } else { "queued" },
+        "webhook accepted"
+    );
+    Ok(match (enqueued, verifier.scheme()) {
+        (Enqueued::Inserted(id), _) => {
+            HttpResponse::Accepted().json(json!({ "eventId": id.0, "status": "queued" }))
+        }
+        (Enqueued::Duplicate(id), Scheme::Hmac) => {
+            HttpResponse::Conflict().json(json!({ "error": "Duplicate event", "eventId": id.0 }))
+        }
+        (Enqueued::Duplicate(id), Scheme::Standard) => {
+            HttpResponse::Ok().json(json!({ "eventId": id.0, "duplicate": true }))
+        }
+    })
+}
+
+/// `POST /api/hooks/smartsuite/{connection_id}/{token}`: SmartSuite's notification ping. It
+/// carries no data and no signature: the URL token is the secret, and the `webhookId` must be
+/// the connection's. It queues one `pull` (at most one pending per connection).
+pub async fn smartsuite_notification(
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (connection_id, token) = path.into_inner();
+    let outcome = accept_notification(&connection_id, &token, &body, &state).await;
+    crate::metrics::record("smartsuite", &outcome);
+    outcome
+}
+
+async fn accept_notification(
+    connection_id: &str,
+    token: &str,
+    body: &[u8],
+    state: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    let hook = active_hook(state, connection_id).await?;
+    let token_hash = hex::encode(digest(&SHA256, token.as_bytes()));
+    let token_ok = hook
+        .smartsuite_token_hash
+        .as_deref()
+        .is_some_and(|expected| bool::from(expected.as_bytes().ct_eq(token_hash.as_bytes())));
+    if !token_ok {
+        tracing::info!(connection_id = %hook.id, outcome = "rejected", reason = "token", "notification refused");
+        return Err(ApiError::InvalidSignature);
+    }
+
+    #[derive(Deserialize)]
+    struct Ping {
+        #[serde(rename = "webhookId")]
+        webhook_id: Option<String>,
+    }
+    let ping: Ping =
+        serde_json::from_slice(body).map_err(|_| ApiError::BadRequest("Body is not valid JSON"))?;
+    let webhook_id = match (ping.webhook_id, hook.smartsuite_webhook_id.as_deref()) {
+        (Some(got), Some(expected)) if got == expected => got,
+        _ => {
+            tracing::info!(connection_id = %hook.id, outcome = "rejected", reason = "webhook_id", "notification refused");
+            return Err(ApiError::InvalidSignature);
+        }
+    };
+
+    let event = NewEvent::pull(hook.id, webhook_id, format!("pull:{}", Uuid::new_v4()));
+    let enqueued = enqueue(state, &event).await?;
+    tracing::info!(
+        connection_id = %hook.id,
+        event_id = %enqueued.id().0,
+        outcome = if enqueued.is_duplicate() { "coalesced" } else { "queued" },
+        "smartsuite notification"
+    );
+    Ok(HttpResponse::Ok().finish())
+}
+
+/// The connection named in the path, which must exist and be active.
+async fn active_hook(
+    state: &AppState,
+    connection_id: &str,
+) -> Result<std::sync::Arc<Hook>, ApiError> {
+    let id = Uuid::parse_str(connection_id).map_err(|_| ApiError::ConnectionNotFound)?;
+    let hook = state.hook(ConnectionId(id)).await.map_err(|e| {
+        tracing::error!(connection_id = %id, error = %e, "loading the connection failed");
+        ApiError::Unavailable
+    })?;
+    let hook = hook.ok_or(ApiError::ConnectionNotFound)?;
+    if hook.status != ConnectionStatus::Active {
+        return Err(ApiError::ConnectionNotActive);
+    }
+    Ok(hook)
+}
+
+async fn enqueue(state: &AppState, event: &NewEvent) -> Result<Enqueued, ApiError> {
+    let unavailable = |e: suiteflow_store::StoreError| {
+        tracing::error!(connection_id = %event.connection_id.0, error = %e, "enqueue failed");
+        ApiError::Unavailable
+    };
+    let mut conn = state.store.get().await.map_err(unavailable)?;
+    suiteflow_store::queue::enqueue(&mut conn, event)
+        .await
+        .map_err(unavailable)
+}
+
+/// Without an `x-idempotency-key`, the key is SHA-256 of `connection_id-record_id-timestamp`.
+/// A sender that sends no timestamp either gets the body's hash in its place, so a resent
+/// request is a duplicate while a different change to the same record is not.
+fn derived_key(
+    connection: ConnectionId,
+    record_id: &str,
+    timestamp: Option<&str>,
+    body: &[u8],
+) -> String {
+    let stamp = match timestamp.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => t.to_string(),
+        None => hex::encode(digest(&SHA256, body)),
+    };
+    hex::encode(digest(
+        &SHA256,
+        format!("{}-{record_id}-{stamp}", connection.0).as_bytes(),
+    ))
+}
+
+/// A parsed push body.
+struct Push {
+    record_id: String,
+    event_type: &'static str,
+    payload: Value,
+}
+
+impl Push {
+    fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let payload: Value = serde_json::from_slice(body)
+            .map_err(|_| ApiError::BadRequest("Body is not valid JSON"))?;
+        let object = payload
+            .as_object()
+            .ok_or(ApiError::BadRequest("Body must be a JSON object"))?;
+        let record_id = match object.get("record_id") {
+            Some(Value::String(id)) if !id.trim().is_empty() => id.trim().to_string(),
+            Some(Value::Number(n)) => n.to_string(),
+            None | Some(Value::Null) => return Err(ApiError::BadRequest("Missing record_id")),
+            Some(_) => return Err(ApiError::BadRequest("record_id must be a non-empty string")),
+        };
+        if record_id.len() > MAX_ID_LEN || record_id.chars().any(char::is_control) {
+            return Err(ApiError::BadRequest(
+                "record_id must be at most 256 characters without control characters",
+            ));
+        }
+        let event_type = match object.get("event_type") {
+            None | Some(Value::Null) => "record_updated",
+            Some(Value::String(t)) => {
+                EVENT_TYPES
+                    .into_iter()
+                    .find(|known| known == t)
+                    .ok_or(ApiError::BadRequest(
+                        "event_type must be record_created, record_updated or record_deleted",
+                    ))?
+            }
+            Some(_) => return Err(ApiError::BadRequest("event_type must be a string")),
+        };
+        if let Some(data) = object.get("data")
+            && !(data.is_object() || data.is_null())
+        {
+            return Err(ApiError::BadRequest("data must be a JSON object"));
+        }
+        Ok(Self {
+            record_id,
+            event_type,
+            payload,
+        })
+    }
+}

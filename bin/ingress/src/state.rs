@@ -1,0 +1,90 @@
+//! What every request handler shares: the store, the keys, and a short-lived cache of the
+//! connections' verification settings so the hot path costs one round trip (the insert).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use suiteflow_crypto::{Keyring, SecretString};
+use suiteflow_store::{
+    ConnectionId, ConnectionStatus, SecretColumn, Store, StoreError, WebhookScheme,
+};
+use suiteflow_webhook_security::{Scheme, TimestampWindow, Verifier};
+
+/// How long a connection's settings (and decrypted secret) are trusted before being read again.
+/// A paused or rotated connection takes at most this long to be seen.
+pub const CACHE_TTL: Duration = Duration::from_secs(5);
+const CACHE_CAPACITY: u64 = 10_000;
+
+/// A connection as the ingress needs it: its status and a ready verifier.
+#[derive(Debug)]
+pub struct Hook {
+    pub id: ConnectionId,
+    pub status: ConnectionStatus,
+    pub verifier: Option<Verifier>,
+    pub smartsuite_webhook_id: Option<String>,
+    pub smartsuite_token_hash: Option<String>,
+}
+
+/// Why a connection could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("connection {0} has a webhook secret that does not open with the configured keys")]
+    Secret(ConnectionId),
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub keys: Arc<Keyring>,
+    pub window: TimestampWindow,
+    hooks: moka::future::Cache<ConnectionId, Option<Arc<Hook>>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, keys: Keyring, window: TimestampWindow) -> Self {
+        let hooks = moka::future::Cache::builder()
+            .max_capacity(CACHE_CAPACITY)
+            .time_to_live(CACHE_TTL)
+            .build();
+        Self {
+            store,
+            keys: Arc::new(keys),
+            window,
+            hooks,
+        }
+    }
+
+    /// The connection's verification settings, from the cache or the database (concurrent
+    /// misses for one connection share one query). `None`: no such connection (also cached, so
+    /// a flood of unknown ids does not reach the database more than once per id and TTL).
+    pub async fn hook(&self, id: ConnectionId) -> Result<Option<Arc<Hook>>, Arc<LoadError>> {
+        self.hooks.try_get_with(id, self.load(id)).await
+    }
+
+    async fn load(&self, id: ConnectionId) -> Result<Option<Arc<Hook>>, LoadError> {
+        let mut conn = self.store.get().await?;
+        let Some(row) = suiteflow_store::get_connection(&mut conn, id).await? else {
+            return Ok(None);
+        };
+        let scheme = match row.webhook_scheme {
+            WebhookScheme::Hmac => Scheme::Hmac,
+            WebhookScheme::Standard => Scheme::Standard,
+        };
+        let sealed = row.webhook_secret.sealed();
+        let encrypted = suiteflow_crypto::Encrypted::new(sealed.ciphertext, sealed.iv);
+        let secret: SecretString = self
+            .keys
+            .decrypt_string(&encrypted, &SecretColumn::WebhookSecret.aad(id))
+            .map_err(|_| LoadError::Secret(id))?;
+        let verifier = Verifier::new(scheme, &secret).ok();
+        Ok(Some(Arc::new(Hook {
+            id,
+            status: row.status,
+            verifier,
+            smartsuite_webhook_id: row.smartsuite_webhook_id,
+            smartsuite_token_hash: row.smartsuite_webhook_token_hash,
+        })))
+    }
+}

@@ -1,0 +1,134 @@
+//! The audit log and daily analytics.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
+use time::{Date, OffsetDateTime};
+
+use crate::schema::{analytics_daily, audit_log};
+use crate::{ConnectionId, StoreError};
+
+/// A row of `audit_log`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = audit_log, check_for_backend(diesel::pg::Pg))]
+pub struct AuditEntry {
+    pub id: i64,
+    pub created_at: OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub connection_id: Option<ConnectionId>,
+    pub details: Value,
+}
+
+/// Appends an entry (`details` must not contain secrets); returns its id.
+pub async fn audit(
+    conn: &mut AsyncPgConnection,
+    actor: &str,
+    action: &str,
+    connection_id: Option<ConnectionId>,
+    details: &Value,
+) -> Result<i64, StoreError> {
+    Ok(diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::actor.eq(actor),
+            audit_log::action.eq(action),
+            audit_log::connection_id.eq(connection_id),
+            audit_log::details.eq(details),
+        ))
+        .returning(audit_log::id)
+        .get_result(conn)
+        .await?)
+}
+
+/// The newest entry with `action` (e.g. the worker's last run for `/api/health`).
+pub async fn latest_audit(
+    conn: &mut AsyncPgConnection,
+    action: &str,
+) -> Result<Option<AuditEntry>, StoreError> {
+    Ok(audit_log::table
+        .filter(audit_log::action.eq(action))
+        .order(audit_log::created_at.desc())
+        .select(AuditEntry::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Increments to one connection's counters for one day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DailyCounts {
+    pub events_received: i32,
+    pub succeeded: i32,
+    pub failed: i32,
+    pub dead_lettered: i32,
+    pub skipped: i32,
+    pub webflow_calls: i32,
+    pub total_duration_ms: i64,
+}
+
+/// A row of `analytics_daily`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = analytics_daily, check_for_backend(diesel::pg::Pg))]
+pub struct DailyAnalytics {
+    pub connection_id: ConnectionId,
+    pub day: Date,
+    pub events_received: i32,
+    pub succeeded: i32,
+    pub failed: i32,
+    pub dead_lettered: i32,
+    pub skipped: i32,
+    pub webflow_calls: i32,
+    pub total_duration_ms: i64,
+}
+
+/// Adds `counts` to the connection's counters for `day` (one upsert).
+pub async fn add_daily(
+    conn: &mut AsyncPgConnection,
+    connection_id: ConnectionId,
+    day: Date,
+    counts: DailyCounts,
+) -> Result<(), StoreError> {
+    use analytics_daily::dsl as a;
+    diesel::insert_into(analytics_daily::table)
+        .values((
+            a::connection_id.eq(connection_id),
+            a::day.eq(day),
+            a::events_received.eq(counts.events_received),
+            a::succeeded.eq(counts.succeeded),
+            a::failed.eq(counts.failed),
+            a::dead_lettered.eq(counts.dead_lettered),
+            a::skipped.eq(counts.skipped),
+            a::webflow_calls.eq(counts.webflow_calls),
+            a::total_duration_ms.eq(counts.total_duration_ms),
+        ))
+        .on_conflict((a::connection_id, a::day))
+        .do_update()
+        .set((
+            a::events_received.eq(a::events_received + counts.events_received),
+            a::succeeded.eq(a::succeeded + counts.succeeded),
+            a::failed.eq(a::failed + counts.failed),
+            a::dead_lettered.eq(a::dead_lettered + counts.dead_lettered),
+            a::skipped.eq(a::skipped + counts.skipped),
+            a::webflow_calls.eq(a::webflow_calls + counts.webflow_calls),
+            a::total_duration_ms.eq(a::total_duration_ms + counts.total_duration_ms),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A connection's daily counters from `from` to `to` (inclusive), oldest first.
+pub async fn daily_analytics(
+    conn: &mut AsyncPgConnection,
+    connection_id: ConnectionId,
+    from: Date,
+    to: Date,
+) -> Result<Vec<DailyAnalytics>, StoreError> {
+    Ok(analytics_daily::table
+        .filter(analytics_daily::connection_id.eq(connection_id))
+        .filter(analytics_daily::day.between(from, to))
+        .order(analytics_daily::day.asc())
+        .select(DailyAnalytics::as_select())
+        .load(conn)
+        .await?)
+}

@@ -1,0 +1,162 @@
+//! The id map: external record → Webflow item (DESIGN §6.6).
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use time::OffsetDateTime;
+
+use crate::schema::id_map;
+use crate::{ConnectionId, IdMapState, StoreError};
+
+/// The `external_source` of SmartSuite records.
+pub const SMARTSUITE: &str = "smartsuite";
+
+/// Which record an entry is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecordKey<'a> {
+    pub connection_id: ConnectionId,
+    pub external_source: &'a str,
+    pub external_id: &'a str,
+}
+
+impl<'a> RecordKey<'a> {
+    /// A SmartSuite record of `connection_id`.
+    pub fn smartsuite(connection_id: ConnectionId, record_id: &'a str) -> Self {
+        Self { connection_id, external_source: SMARTSUITE, external_id: record_id }
+    }
+}
+
+/// A row of `id_map`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = id_map, check_for_backend(diesel::pg::Pg))]
+pub struct IdMapEntry {
+    pub connection_id: ConnectionId,
+    pub external_source: String,
+    pub external_id: String,
+    /// `None` only while `creating` and the create's outcome is unknown.
+    pub webflow_item_id: Option<String>,
+    pub slug: Option<String>,
+    pub state: IdMapState,
+    /// SHA-256 hex of the last fieldData sent.
+    pub field_data_hash: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// The entry of a record, if any.
+pub async fn lookup(
+    conn: &mut AsyncPgConnection,
+    key: RecordKey<'_>,
+) -> Result<Option<IdMapEntry>, StoreError> {
+    Ok(id_map::table
+        .find((key.connection_id, key.external_source, key.external_id))
+        .select(IdMapEntry::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Entries of many records of one connection and source (linked-record resolution).
+pub async fn lookup_many(
+    conn: &mut AsyncPgConnection,
+    connection_id: ConnectionId,
+    external_source: &str,
+    external_ids: &[&str],
+) -> Result<Vec<IdMapEntry>, StoreError> {
+    Ok(id_map::table
+        .filter(id_map::connection_id.eq(connection_id))
+        .filter(id_map::external_source.eq(external_source))
+        .filter(id_map::external_id.eq_any(external_ids))
+        .select(IdMapEntry::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Records the intent to create the record's item with `slug`, before calling Webflow: the
+/// entry becomes `creating` with that slug (an existing entry keeps its item id, if any).
+pub async fn record_intent(
+    conn: &mut AsyncPgConnection,
+    key: RecordKey<'_>,
+    slug: &str,
+) -> Result<IdMapEntry, StoreError> {
+    use id_map::dsl as m;
+    Ok(diesel::insert_into(id_map::table)
+        .values((
+            m::connection_id.eq(key.connection_id),
+            m::external_source.eq(key.external_source),
+            m::external_id.eq(key.external_id),
+            m::slug.eq(slug),
+            m::state.eq(IdMapState::Creating),
+        ))
+        .on_conflict((m::connection_id, m::external_source, m::external_id))
+        .do_update()
+        .set((m::slug.eq(slug), m::state.eq(IdMapState::Creating)))
+        .returning(IdMapEntry::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Records that the record's item `webflow_item_id` (with `slug`) now holds the fieldData
+/// whose hash is `field_data_hash`: state `synced`.
+pub async fn mark_synced(
+    conn: &mut AsyncPgConnection,
+    key: RecordKey<'_>,
+    webflow_item_id: &str,
+    slug: Option<&str>,
+    field_data_hash: &str,
+) -> Result<IdMapEntry, StoreError> {
+    use id_map::dsl as m;
+    Ok(diesel::insert_into(id_map::table)
+        .values((
+            m::connection_id.eq(key.connection_id),
+            m::external_source.eq(key.external_source),
+            m::external_id.eq(key.external_id),
+            m::webflow_item_id.eq(webflow_item_id),
+            m::slug.eq(slug),
+            m::state.eq(IdMapState::Synced),
+            m::field_data_hash.eq(field_data_hash),
+        ))
+        .on_conflict((m::connection_id, m::external_source, m::external_id))
+        .do_update()
+        .set((
+            m::webflow_item_id.eq(webflow_item_id),
+            m::slug.eq(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(
+                "coalesce(excluded.slug, id_map.slug)",
+            )),
+            m::state.eq(IdMapState::Synced),
+            m::field_data_hash.eq(field_data_hash),
+        ))
+        .returning(IdMapEntry::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Records that the record's item was deleted (or archived/unpublished for a deleted record).
+/// `None` when the record has no entry.
+pub async fn mark_deleted(
+    conn: &mut AsyncPgConnection,
+    key: RecordKey<'_>,
+) -> Result<Option<IdMapEntry>, StoreError> {
+    Ok(diesel::update(id_map::table.find((
+        key.connection_id,
+        key.external_source,
+        key.external_id,
+    )))
+    .filter(id_map::webflow_item_id.is_not_null())
+    .set((id_map::state.eq(IdMapState::Deleted), id_map::field_data_hash.eq(None::<String>)))
+    .returning(IdMapEntry::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?)
+}
+
+/// Forgets a record's entry (a `creating` entry whose create certainly did not happen).
+pub async fn remove(conn: &mut AsyncPgConnection, key: RecordKey<'_>) -> Result<bool, StoreError> {
+    let deleted = diesel::delete(id_map::table.find((
+        key.connection_id,
+        key.external_source,
+        key.external_id,
+    )))
+    .execute(conn)
+    .await?;
+    Ok(deleted == 1)
+}

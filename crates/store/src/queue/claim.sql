@@ -1,0 +1,66 @@
+-- Claims up to $2 events for worker $1 with a lease of $3 milliseconds (DESIGN §6.1), in one
+-- statement. Candidates, in queue order (events_claim_idx), of active connections only:
+--   * queued or failed events that are due (retry_after passed or unset),
+--   * processing events whose lease expired (their worker died or stalled);
+-- and never an event whose record (connection, kind, external_id) has another event in flight.
+-- An event with a newer event for the same record is superseded: it becomes `skipped` instead
+-- of being processed, so only the newest state of a record is written. Rows another claimer
+-- holds are skipped (SKIP LOCKED). Two claimers whose snapshots miss each other's claims are
+-- stopped by the unique index events_one_in_flight_per_record; the loser runs the claim again.
+WITH picked AS (
+    SELECT e.id, s.superseded
+    FROM events e
+    CROSS JOIN LATERAL (
+        SELECT EXISTS (
+            SELECT 1
+            FROM events newer
+            WHERE newer.connection_id = e.connection_id
+              AND newer.kind = e.kind
+              AND newer.external_id = e.external_id
+              AND newer.seq > e.seq
+        ) AS superseded
+    ) s
+    WHERE e.status IN ('queued', 'failed', 'processing')
+      AND (e.status <> 'processing' OR e.lease_expires_at <= now())
+      AND EXISTS (
+          SELECT 1 FROM connections c WHERE c.id = e.connection_id AND c.status = 'active'
+      )
+      AND (
+          s.superseded
+          OR (
+              (e.status = 'processing' OR e.retry_after IS NULL OR e.retry_after <= now())
+              AND NOT EXISTS (
+                  SELECT 1
+                  FROM events busy
+                  WHERE busy.connection_id = e.connection_id
+                    AND busy.kind = e.kind
+                    AND busy.external_id = e.external_id
+                    AND busy.status = 'processing'
+                    AND busy.id <> e.id
+              )
+          )
+      )
+    ORDER BY e.seq
+    LIMIT $2
+    FOR UPDATE OF e SKIP LOCKED
+),
+updated AS (
+    UPDATE events e
+    SET status = CASE WHEN p.superseded THEN 'skipped'::event_status
+                      ELSE 'processing'::event_status END,
+        attempts = e.attempts + CASE WHEN p.superseded THEN 0 ELSE 1 END,
+        locked_by = CASE WHEN p.superseded THEN NULL ELSE $1 END,
+        lease_expires_at = CASE WHEN p.superseded THEN NULL
+                                ELSE now() + $3::float8 * interval '1 millisecond' END,
+        started_at = CASE WHEN p.superseded THEN e.started_at ELSE now() END,
+        processed_at = CASE WHEN p.superseded THEN now() ELSE e.processed_at END,
+        retry_after = CASE WHEN p.superseded THEN e.retry_after ELSE NULL END,
+        error = CASE WHEN p.superseded THEN 'superseded by a newer event for the same record'
+                     ELSE e.error END
+    FROM picked p
+    WHERE e.id = p.id
+    RETURNING e.*
+)
+-- Both the claimed (`processing`) and the superseded (`skipped`) rows come back: the caller
+-- claims again when superseded rows used up part of the batch.
+SELECT * FROM updated ORDER BY seq

@@ -1,0 +1,24 @@
+-- Inserts one event, or finds the one it duplicates, in one round trip. A duplicate is an event
+-- of the same connection with the same idempotency key or, for a `pull`, the connection's
+-- pending pull (events_one_pending_pull). The AFTER INSERT trigger notifies `suiteflow_events`.
+WITH inserted AS (
+    INSERT INTO events (connection_id, kind, external_id, event_type, idempotency_key, payload,
+                        payload_hash, webhook_timestamp, trace_context)
+    VALUES ($1, $2::event_kind, $3, $4, $5, $6, $7, $8, $9)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+)
+SELECT id, true AS inserted FROM inserted
+UNION ALL
+(
+    SELECT e.id, false AS inserted
+    FROM events e
+    WHERE e.connection_id = $1
+      AND (
+          e.idempotency_key = $5
+          OR ($2 = 'pull' AND e.kind = 'pull' AND e.status IN ('queued', 'failed'))
+      )
+      AND NOT EXISTS (SELECT 1 FROM inserted)
+    ORDER BY (e.idempotency_key = $5) DESC
+    LIMIT 1
+)

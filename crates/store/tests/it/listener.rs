@@ -1,0 +1,37 @@
+use std::time::Duration;
+
+use suiteflow_store::{Listener, NewEvent, Wakeup, queue};
+use suiteflow_test_support::TestDb;
+
+use crate::common;
+
+#[tokio::test]
+async fn an_enqueue_wakes_a_listener_and_silence_times_out() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 2).await;
+    let mut conn = store.get().await.unwrap();
+    let connection = common::connection(&mut conn).await;
+    let mut listener = Listener::connect(db.url()).await.unwrap();
+
+    assert_eq!(listener.wait(Duration::from_millis(100)).await.unwrap(), Wakeup::TimedOut);
+
+    // A notification that arrives before the wait is not lost.
+    queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k1")).await.unwrap();
+    assert_eq!(listener.wait(Duration::from_secs(5)).await.unwrap(), Wakeup::Notified);
+
+    // One arriving during the wait ends it.
+    let waiting = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let wakeup = listener.wait(Duration::from_secs(10)).await.unwrap();
+        (wakeup, started.elapsed(), listener)
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k2")).await.unwrap();
+    let (wakeup, waited, mut listener) = waiting.await.unwrap();
+    assert_eq!(wakeup, Wakeup::Notified);
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+
+    // A duplicate inserts nothing and wakes nobody.
+    queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k2")).await.unwrap();
+    assert_eq!(listener.wait(Duration::from_millis(200)).await.unwrap(), Wakeup::TimedOut);
+}

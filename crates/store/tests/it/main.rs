@@ -1,0 +1,13 @@
+//! Integration tests of suiteflow-store against a real PostgreSQL (`scripts/with-postgres.sh`):
+//! each test gets a database of its own cloned from the migrated template.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod connections;
+mod id_map;
+mod listener;
+mod locks;
+mod pool;
+mod queue;
+mod queue_concurrency;
+mod rate_limit;

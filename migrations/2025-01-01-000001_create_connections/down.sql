@@ -1,0 +1,3 @@
+DROP TABLE connections;
+DROP TYPE webhook_scheme;
+DROP TYPE connection_status;

@@ -1,0 +1,2 @@
+DROP TABLE mappings;
+DROP TYPE delete_behavior;

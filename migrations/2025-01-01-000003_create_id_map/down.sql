@@ -1,0 +1,2 @@
+DROP TABLE id_map;
+DROP TYPE id_map_state;
