@@ -43,7 +43,7 @@ async fn main() {
         .unwrap();
         let shown: Vec<String> = settings.iter().map(|s| format!("{}={}", s.name, s.setting)).collect();
         println!("PostgreSQL: {}", shown.join(" "));
-        println!("events per claim run: {events}, claim batch: {BATCH}\n");
+        println!("events per claim run: {events}\n");
         create_connection(&mut conn, &new_connection()).await.unwrap().id
     };
 
@@ -94,29 +94,20 @@ async fn main() {
     reset(&store).await;
 
     // --- claim -> complete ------------------------------------------------------------------
-    for workers in [1, 4, 16] {
-        fill(&store, connection, events, "c").await;
-        let t = Instant::now();
-        let processed = claim_complete(&store, workers, false).await;
-        assert_eq!(processed, events);
-        report(
-            &format!("claim -> complete (one per event), {workers} workers"),
-            rate(events, t.elapsed()),
-            Some(baseline),
-        );
-        reset(&store).await;
-    }
-    for workers in [1, 4, 16] {
-        fill(&store, connection, events, "m").await;
-        let t = Instant::now();
-        let processed = claim_complete(&store, workers, true).await;
-        assert_eq!(processed, events);
-        report(
-            &format!("claim -> complete_many (per batch), {workers} workers"),
-            rate(events, t.elapsed()),
-            Some(baseline),
-        );
-        reset(&store).await;
+    let runs: [(&str, bool, u32); 3] = [
+        ("claim 25 -> complete (one per event)", false, BATCH),
+        ("claim 25 -> complete_many", true, BATCH),
+        ("claim 100 -> complete_many", true, 100),
+    ];
+    for (what, batched, batch) in runs {
+        for workers in [1, 4, 16] {
+            fill(&store, connection, events, "c").await;
+            let t = Instant::now();
+            let processed = claim_complete(&store, workers, batched, batch).await;
+            assert_eq!(processed, events);
+            report(&format!("{what}, {workers} workers"), rate(events, t.elapsed()), Some(baseline));
+            reset(&store).await;
+        }
     }
 }
 
@@ -173,7 +164,7 @@ async fn reset(store: &Store) {
     conn.batch_execute("VACUUM ANALYZE events").await.unwrap();
 }
 
-async fn claim_complete(store: &Store, workers: usize, batched: bool) -> usize {
+async fn claim_complete(store: &Store, workers: usize, batched: bool, batch: u32) -> usize {
     let mut tasks = Vec::new();
     for w in 0..workers {
         let store = store.clone();
@@ -182,7 +173,7 @@ async fn claim_complete(store: &Store, workers: usize, batched: bool) -> usize {
             let mut conn = store.get().await.unwrap();
             let mut done = 0;
             loop {
-                let claimed = queue::claim(&mut conn, &worker, BATCH, LEASE).await.unwrap();
+                let claimed = queue::claim(&mut conn, &worker, batch, LEASE).await.unwrap();
                 if claimed.is_empty() {
                     return done;
                 }
@@ -242,15 +233,16 @@ async fn baseline_worker(store: &Store) -> usize {
             .await
             .unwrap();
             diesel::sql_query(
-                "UPDATE events SET status = 'processing', attempts = attempts + 1, started_at = now() \
-                 WHERE id = $1",
+                "UPDATE events SET status = 'processing', attempts = attempts + 1, started_at = now(), \
+                 locked_by = 'baseline', lease_expires_at = now() + interval '5 minutes' WHERE id = $1",
             )
             .bind::<SqlUuid, _>(row.id)
             .execute(&mut conn)
             .await
             .unwrap();
             diesel::sql_query(
-                "UPDATE events SET status = 'success', processed_at = now(), \
+                "UPDATE events SET status = 'success', processed_at = now(), locked_by = NULL, \
+                 lease_expires_at = NULL, \
                  duration_ms = (extract(epoch FROM now() - queued_at) * 1000)::bigint WHERE id = $1",
             )
             .bind::<SqlUuid, _>(row.id)

@@ -11,6 +11,7 @@ mod locks;
 mod mappings;
 mod migrate;
 mod pool;
+mod prepared;
 pub mod queue;
 mod rate_limit;
 mod secrets;
@@ -47,4 +48,4 @@ pub use types::{
 };
 
 /// Re-exported so callers name the same connection type the store's functions take.
-pub use diesel_async::AsyncPgConnection;
+pub use diesel_async::{AsyncConnection, AsyncPgConnection};

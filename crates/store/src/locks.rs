@@ -25,7 +25,7 @@ pub async fn acquire_lock(
     lease: Duration,
 ) -> Result<Option<OffsetDateTime>, StoreError> {
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
-    let row: Option<Expiry> = diesel::sql_query(
+    let row: Option<Expiry> = crate::prepared::prepared(
         "INSERT INTO distributed_locks AS l (name, holder, acquired_at, expires_at) \
          VALUES ($1, $2, now(), now() + $3::float8 * interval '1 millisecond') \
          ON CONFLICT (name) DO UPDATE \

@@ -109,7 +109,7 @@ pub async fn take_from(
     let window_us = i64::try_from(rate.window.as_micros()).unwrap_or(i64::MAX);
     let refill = i64::from(rate.limit) + 1 - i64::from(rate.burst);
     // The statement casts these to numeric: exact arithmetic, no float rounding.
-    let row: TakeRow = diesel::sql_query(TAKE_SQL)
+    let row: TakeRow = crate::prepared::prepared(TAKE_SQL)
         .bind::<SqlUuid, _>(connection)
         .bind::<Text, _>(bucket)
         .bind::<Int8, _>(i64::from(rate.burst))

@@ -14,6 +14,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::error::is_retryable_race;
+use crate::prepared::prepared;
 use crate::schema::{events, sql_types};
 use crate::{ConnectionId, EventId, EventKind, EventStatus, StoreError};
 
@@ -165,7 +166,7 @@ pub async fn enqueue(
     event: &NewEvent,
 ) -> Result<Enqueued, StoreError> {
     for _ in 0..RACE_RETRIES {
-        let row: Option<EnqueueRow> = diesel::sql_query(ENQUEUE_SQL)
+        let row: Option<EnqueueRow> = prepared(ENQUEUE_SQL)
             .bind::<SqlUuid, _>(event.connection_id)
             .bind::<Text, _>(event.kind.as_str())
             .bind::<Text, _>(&event.external_id)
@@ -211,7 +212,7 @@ pub async fn enqueue_many(
         return Ok(Vec::new());
     }
     let column = |f: fn(&NewEvent) -> String| new_events.iter().map(f).collect::<Vec<_>>();
-    let rows: Vec<EnqueueManyRow> = diesel::sql_query(ENQUEUE_MANY_SQL)
+    let rows: Vec<EnqueueManyRow> = prepared(ENQUEUE_MANY_SQL)
         .bind::<Array<SqlUuid>, _>(new_events.iter().map(|e| e.connection_id).collect::<Vec<_>>())
         .bind::<Array<Text>, _>(column(|e| e.kind.as_str().to_owned()))
         .bind::<Array<Text>, _>(column(|e| e.external_id.clone()))
@@ -296,7 +297,7 @@ pub async fn claim(
         let want = i64::from(n) - claimed.len() as i64;
         let result = conn
             .transaction::<Vec<Event>, diesel::result::Error, _>(async |conn| {
-                diesel::sql_query(CLAIM_SQL)
+                prepared(CLAIM_SQL)
                     .bind::<Text, _>(worker)
                     .bind::<Int8, _>(want)
                     .bind::<Int8, _>(lease_ms)
@@ -477,7 +478,7 @@ async fn unlock(
         attempt += 1;
         let result = conn
             .transaction::<Option<StatusRow>, diesel::result::Error, _>(async |conn| {
-                diesel::sql_query(UNLOCK_SQL)
+                prepared(UNLOCK_SQL)
                     .bind::<SqlUuid, _>(id)
                     .bind::<Text, _>(worker)
                     .bind::<Text, _>(to.as_str())

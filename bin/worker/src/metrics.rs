@@ -1,0 +1,85 @@
+//! Prometheus metrics of the worker, served with `/healthz` on `WORKER_METRICS_ADDR`.
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// The process's metrics registry, installed on first use.
+pub fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        let _ = metrics::set_global_recorder(recorder);
+        metrics::describe_counter!("worker_events_total", "Events finished, by outcome");
+        metrics::describe_histogram!(
+            "worker_event_duration_seconds",
+            "Queued to finished, per event"
+        );
+        metrics::describe_gauge!(
+            "worker_queue_depth",
+            "Events waiting (queued or failed) on active connections"
+        );
+        metrics::describe_gauge!(
+            "worker_oldest_event_age_seconds",
+            "Age of the oldest waiting event"
+        );
+        metrics::describe_counter!("worker_webflow_requests_total", "Webflow calls made");
+        metrics::describe_counter!(
+            "worker_rate_limit_waits_total",
+            "Batches rescheduled by a rate limit, by API"
+        );
+        handle
+    })
+}
+
+pub fn event(outcome: &'static str) {
+    metrics::counter!("worker_events_total", "outcome" => outcome).increment(1);
+}
+
+pub fn event_duration(seconds: f64) {
+    metrics::histogram!("worker_event_duration_seconds").record(seconds);
+}
+
+pub fn webflow_call() {
+    metrics::counter!("worker_webflow_requests_total").increment(1);
+}
+
+pub fn rate_limit_wait(api: &'static str) {
+    metrics::counter!("worker_rate_limit_waits_total", "api" => api).increment(1);
+}
+
+pub fn queue(depth: i64, oldest_secs: f64) {
+    metrics::gauge!("worker_queue_depth").set(depth as f64);
+    metrics::gauge!("worker_oldest_event_age_seconds").set(oldest_secs);
+}
+
+/// Serves `/metrics` and `/healthz` until the returned server is stopped.
+pub fn serve(addr: SocketAddr) -> std::io::Result<(actix_web::dev::Server, SocketAddr)> {
+    handle();
+    let listener = std::net::TcpListener::bind(addr)?;
+    let bound = listener.local_addr()?;
+    let server = HttpServer::new(|| {
+        App::new()
+            .route(
+                "/metrics",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .content_type("text/plain; version=0.0.4")
+                        .body(handle().render())
+                }),
+            )
+            .route(
+                "/healthz",
+                web::get()
+                    .to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
+            )
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok((server, bound))
+}

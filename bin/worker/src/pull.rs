@@ -1,0 +1,83 @@
+//! `pull` events (DESIGN §6.7): read SmartSuite's `ListEvents` from the stored cursor and turn
+//! every change into a `record` event, inserted together with the new cursor and the pull's
+//! completion in one transaction. A crash before the commit repeats the pull; the `event_id`
+//! idempotency keys absorb the repeat.
+
+use serde_json::json;
+use suiteflow_store::AsyncConnection as _;
+use suiteflow_store::{Completion, Event, NewEvent, Store};
+
+use crate::context::Context;
+use crate::outcome::{Failure, Outcome};
+use crate::sync::store_failure;
+
+const PAGE_SIZE: u32 = 50;
+
+/// Pulls and, on success, completes the pull event in the same transaction as the new events.
+/// Returns `None` when the event was completed here, or the failure to record.
+pub async fn pull(store: &Store, ctx: &Context, worker: &str, event: &Event) -> Option<Outcome> {
+    match run(store, ctx, worker, event).await {
+        Ok(()) => None,
+        Err(f) => Some(Outcome::Failed(f)),
+    }
+}
+
+async fn run(store: &Store, ctx: &Context, worker: &str, event: &Event) -> Result<(), Failure> {
+    let Some(webhook_id) = ctx.connection.smartsuite_webhook_id.clone() else {
+        return Err(Failure::Permanent(
+            "the connection has no SmartSuite webhook".into(),
+        ));
+    };
+    let cursor = ctx
+        .connection
+        .smartsuite_events_cursor
+        .clone()
+        .unwrap_or_default();
+    let (changes, next_cursor) = ctx
+        .smartsuite
+        .list_all_events(&webhook_id, PAGE_SIZE, &cursor)
+        .await
+        .map_err(Failure::from_smartsuite)?;
+
+    let table = ctx.table_id().to_string();
+    let new_events: Vec<NewEvent> = changes
+        .iter()
+        .filter_map(|change| {
+            let data = change.record_event_data.as_ref()?;
+            if data.table_id().is_some_and(|t| t != table) {
+                return None; // another table of the same solution
+            }
+            let event_type = match change.kind.as_str() {
+                "RECORD_CREATED" => "record_created",
+                "RECORD_DELETED" => "record_deleted",
+                _ => "record_updated",
+            };
+            // The record is read again when the event is processed: ListEvents' `data` is not
+            // known to be complete, and a partial record would clear fields in Webflow.
+            let payload = json!({"event_type": event_type, "record_id": data.record_id, "source": "smartsuite"});
+            Some(
+                NewEvent::record(event.connection_id, data.record_id.clone(), event_type, change.event_id.clone())
+                    .with_payload(payload),
+            )
+        })
+        .collect();
+
+    let mut conn = store.get().await.map_err(store_failure)?;
+    let connection_id = event.connection_id;
+    let event_id = event.id;
+    let inserted = new_events.len();
+    conn.transaction::<_, suiteflow_store::StoreError, _>(async |tx| {
+        suiteflow_store::queue::enqueue_many(tx, &new_events).await?;
+        if !next_cursor.is_empty() {
+            suiteflow_store::set_events_cursor(tx, connection_id, &next_cursor).await?;
+        }
+        suiteflow_store::record_keep_alive(tx, connection_id, time::OffsetDateTime::now_utc())
+            .await?;
+        suiteflow_store::queue::complete(tx, worker, event_id, &Completion::default()).await?;
+        Ok(())
+    })
+    .await
+    .map_err(store_failure)?;
+    tracing::info!(connection_id = %connection_id.0, event_id = %event_id.0, changes = inserted, "pulled SmartSuite events");
+    Ok(())
+}

@@ -1,0 +1,306 @@
+//! Validation: every problem kind, all reported at once.
+
+use suiteflow_mapper::{DeleteBehavior, MappingDocument, MappingProblem, validate};
+
+use crate::fixtures::*;
+
+fn problems(doc: &str) -> Vec<MappingProblem> {
+    let doc = MappingDocument::from_json(doc).unwrap();
+    match validate(&doc, &table(), &collection()) {
+        Ok(_) => panic!("expected problems"),
+        Err(p) => p,
+    }
+}
+
+/// A valid base with `name`, `price` (required in the fixture) and a slug template.
+fn with(extra: &str) -> String {
+    format!(
+        r#"{{"fieldMap": {{"name": {{"type": "direct", "source": "title"}},
+                           "price": {{"type": "direct", "source": "s584654fd2"}}{extra}}},
+            "slugTemplate": "{{{{title}}}}"}}"#
+    )
+}
+
+#[test]
+fn a_valid_mapping_compiles() {
+    let doc = MappingDocument::from_json(&with("")).unwrap();
+    let mapping = validate(&doc, &table(), &collection()).unwrap();
+    assert_eq!(mapping.delete_behavior(), DeleteBehavior::Archive);
+    assert!(mapping.required_fields().contains(&"price".to_string()));
+    assert_eq!(mapping.targets().collect::<Vec<_>>(), vec!["name", "price"]);
+}
+
+#[test]
+fn the_full_fixture_mapping_is_valid() {
+    let _ = full_mapping();
+}
+
+#[test]
+fn unknown_type() {
+    let p = problems(&with(r#", "sku": {"type": "jsonata", "expression": "x"}"#));
+    assert_eq!(
+        p,
+        vec![MappingProblem::UnknownType {
+            at: "fieldMap.sku".into(),
+            kind: "jsonata".into()
+        }]
+    );
+}
+
+#[test]
+fn missing_attribute() {
+    let p = problems(&with(
+        r#", "sku": {"type": "direct"}, "brand": {"type": "constant"}, "headline": {"type": "template"}"#,
+    ));
+    let attrs: Vec<_> = p
+        .iter()
+        .map(|p| match p {
+            MappingProblem::MissingAttribute { at, attribute, .. } => format!("{at}:{attribute}"),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        attrs,
+        vec![
+            "fieldMap.brand:value",
+            "fieldMap.headline:template",
+            "fieldMap.sku:source"
+        ]
+    );
+}
+
+#[test]
+fn unknown_transform_in_field_and_template() {
+    let p = problems(&with(
+        r#", "sku": {"type": "direct", "source": "title", "transform": "shout"},
+             "headline": {"type": "template", "template": "{{title | whisper}}"}"#,
+    ));
+    assert_eq!(
+        p,
+        vec![
+            MappingProblem::UnknownTransform {
+                at: "fieldMap.headline".into(),
+                name: "whisper".into()
+            },
+            MappingProblem::UnknownTransform {
+                at: "fieldMap.sku".into(),
+                name: "shout".into()
+            },
+        ]
+    );
+}
+
+#[test]
+fn invalid_transform_arguments() {
+    let p = problems(&with(
+        r#", "sku": {"type": "direct", "source": "title", "transform": "truncate", "args": [-1]},
+             "headline": {"type": "template", "template": "{{sb4c5ca5fc | formatDate('[nonsense]')}}"},
+             "views": {"type": "direct", "source": "s6878322bd", "transform": "floor", "args": [2]}"#,
+    ));
+    assert_eq!(p.len(), 3, "{p:#?}");
+    assert!(
+        p.iter()
+            .all(|p| matches!(p, MappingProblem::InvalidTransformArgs { .. }))
+    );
+}
+
+#[test]
+fn jmespath_that_does_not_compile() {
+    let p = problems(&with(
+        r#", "sku": {"type": "expression", "expression": "join(', ', tags[*"},
+             "headline": {"type": "template", "template": "x {{ title[?] }}"}"#,
+    ));
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert!(
+        p.iter()
+            .all(|p| matches!(p, MappingProblem::InvalidExpression { .. }))
+    );
+}
+
+#[test]
+fn malformed_templates() {
+    for template in ["{{title", "title}} x", "{{ }}", "{{title | }}"] {
+        let p = problems(&with(&format!(
+            r#", "sku": {{"type": "template", "template": {}}}"#,
+            serde_json::to_string(template).unwrap()
+        )));
+        assert!(
+            matches!(p.as_slice(), [MappingProblem::MalformedTemplate { at, .. }] if at == "fieldMap.sku"),
+            "{template:?}: {p:#?}"
+        );
+    }
+}
+
+#[test]
+fn target_field_missing_from_the_collection() {
+    let p = problems(&with(r#", "nope": {"type": "constant", "value": 1}"#));
+    assert_eq!(
+        p,
+        vec![MappingProblem::UnknownTargetField {
+            at: "fieldMap.nope".into(),
+            field: "nope".into()
+        }]
+    );
+}
+
+#[test]
+fn target_field_not_editable() {
+    let p = problems(&with(
+        r#", "created-by": {"type": "constant", "value": "x"}"#,
+    ));
+    assert!(
+        matches!(p.as_slice(), [MappingProblem::TargetNotEditable { field, .. }] if field == "created-by")
+    );
+}
+
+#[test]
+fn source_field_missing_from_the_table() {
+    let p = problems(&with(
+        r#", "sku": {"type": "direct", "source": "s_typo"}, "views": {"type": "direct", "source": "id"}"#,
+    ));
+    assert_eq!(
+        p,
+        vec![MappingProblem::UnknownSourceField {
+            at: "fieldMap.sku".into(),
+            slug: "s_typo".into()
+        }]
+    );
+}
+
+#[test]
+fn type_incompatibility() {
+    let p = problems(&with(
+        r#", "featured": {"type": "direct", "source": "title"},
+             "views": {"type": "direct", "source": "s227a7b29a"},
+             "sku": {"type": "reference", "source": "s570c86b38"}"#,
+    ));
+    let got: Vec<_> = p
+        .iter()
+        .map(|p| match p {
+            MappingProblem::TypeIncompatible {
+                at,
+                source_type,
+                target_type,
+                ..
+            } => format!("{at}:{source_type}->{target_type}"),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            "fieldMap.featured:recordtitlefield->Switch",
+            "fieldMap.sku:reference mapping->PlainText",
+            "fieldMap.views:yesnofield->Number",
+        ]
+    );
+}
+
+#[test]
+fn required_webflow_fields_left_unmapped() {
+    // No name, no slug (no slugTemplate), no price (isRequired in the fixture).
+    let p = problems(r#"{"fieldMap": {"sku": {"type": "direct", "source": "title"}}}"#);
+    let fields: Vec<_> = p
+        .iter()
+        .map(|p| match p {
+            MappingProblem::UnmappedRequiredField { field, .. } => field.as_str(),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(fields, vec!["name", "slug", "price"]);
+}
+
+#[test]
+fn slug_counts_as_mapped_through_the_field_map_too() {
+    let doc = MappingDocument::from_json(
+        r#"{"fieldMap": {"name": {"type": "direct", "source": "title"},
+                          "slug": {"type": "direct", "source": "s5c0e1a7b3"},
+                          "price": {"type": "constant", "value": 1}}}"#,
+    )
+    .unwrap();
+    let mapping = validate(&doc, &table(), &collection()).unwrap();
+    let item = mapping.map_record(&record(), &resolvers()).unwrap();
+    assert_eq!(item.slug.as_str(), "launch-notes-spring-release");
+}
+
+#[test]
+fn required_fields_entries_must_exist_and_be_mapped() {
+    let doc = with("").replace(
+        "\"slugTemplate\"",
+        r#""requiredFields": ["summary", "ghost"], "slugTemplate""#,
+    );
+    let p = problems(&doc);
+    assert_eq!(
+        p,
+        vec![
+            MappingProblem::UnmappedRequiredField {
+                at: "requiredFields".into(),
+                field: "summary".into()
+            },
+            MappingProblem::UnknownTargetField {
+                at: "requiredFields".into(),
+                field: "ghost".into()
+            },
+        ]
+    );
+}
+
+#[test]
+fn bad_delete_behavior_and_status_source() {
+    let doc = with("").replace(
+        "\"slugTemplate\"",
+        r#""deleteBehavior": "shred", "statusBehavior": {"source": "status[", "draft": []}, "slugTemplate""#,
+    );
+    let p = problems(&doc);
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert!(
+        p.iter().any(
+            |p| matches!(p, MappingProblem::InvalidDeleteBehavior { value } if value == "shred")
+        )
+    );
+    assert!(p.iter().any(|p| matches!(p, MappingProblem::InvalidExpression { at, .. } if at == "statusBehavior.source")));
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let p = problems(
+        r#"{"fieldMap": {
+              "a-missing-target": {"type": "constant", "value": 1},
+              "sku": {"type": "magic"},
+              "headline": {"type": "template", "template": "{{title"},
+              "summary": {"type": "expression", "expression": "]["},
+              "featured": {"type": "direct", "source": "title", "transform": "nope"}},
+            "deleteBehavior": "later"}"#,
+    );
+    let kinds: Vec<&str> = p
+        .iter()
+        .map(|p| match p {
+            MappingProblem::UnknownTargetField { .. } => "target",
+            MappingProblem::UnknownType { .. } => "type",
+            MappingProblem::MalformedTemplate { .. } => "template",
+            MappingProblem::InvalidExpression { .. } => "expression",
+            MappingProblem::UnknownTransform { .. } => "transform",
+            MappingProblem::TypeIncompatible { .. } => "incompatible",
+            MappingProblem::InvalidDeleteBehavior { .. } => "delete",
+            MappingProblem::UnmappedRequiredField { .. } => "required",
+            _ => "other",
+        })
+        .collect();
+    for kind in [
+        "target",
+        "type",
+        "template",
+        "expression",
+        "transform",
+        "incompatible",
+        "delete",
+        "required",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} missing from {p:#?}");
+    }
+    // Display names the place.
+    assert!(p.iter().any(|p| {
+        p.to_string()
+            .starts_with("fieldMap.sku: unknown mapping type 'magic'")
+    }));
+}
