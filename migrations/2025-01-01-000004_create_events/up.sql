@@ -60,18 +60,3 @@ CREATE UNIQUE INDEX events_one_pending_pull ON events (connection_id)
 -- Retention purge of finished events.
 CREATE INDEX events_finished_idx ON events (processed_at)
     WHERE status IN ('success', 'skipped', 'dead_letter');
-
--- Wake waiting workers (LISTEN suiteflow_events) once per inserting statement that added rows.
-CREATE FUNCTION events_notify_inserted() RETURNS trigger AS $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM inserted) THEN
-        PERFORM pg_notify('suiteflow_events', '');
-    END IF;
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-
-CREATE TRIGGER events_notify_inserted
-    AFTER INSERT ON events
-    REFERENCING NEW TABLE AS inserted
-    FOR EACH STATEMENT EXECUTE FUNCTION events_notify_inserted();

@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 
-pub mod parts;
 mod parse;
+pub mod parts;
 mod source;
 
 pub use parse::{boolean, http_url, integer_in, socket_addr};
@@ -36,7 +36,10 @@ pub struct Problems(pub Vec<Problem>);
 impl Problems {
     /// One line per problem, as a binary prints them before exiting with status 2.
     pub fn lines(&self) -> Vec<String> {
-        self.0.iter().map(|p| format!("configuration error: {p}")).collect()
+        self.0
+            .iter()
+            .map(|p| format!("configuration error: {p}"))
+            .collect()
     }
 
     /// Whether some problem names `variable`.
@@ -60,7 +63,10 @@ impl<'a> Reader<'a> {
             rule: "is not a suiteflow setting".into(),
             origin: Some(origin),
         });
-        Self { source, problems: problems.collect() }
+        Self {
+            source,
+            problems: problems.collect(),
+        }
     }
 
     /// A value that must be present.
@@ -103,7 +109,11 @@ impl<'a> Reader<'a> {
 
     /// Records a rule that involves more than one variable (checked by the part itself).
     pub fn report(&mut self, name: &str, rule: impl Into<String>, origin: Option<Origin>) {
-        self.problems.push(Problem { variable: name.to_string(), rule: rule.into(), origin });
+        self.problems.push(Problem {
+            variable: name.to_string(),
+            rule: rule.into(),
+            origin,
+        });
     }
 
     /// Where a variable's value came from, for a problem found after parsing.

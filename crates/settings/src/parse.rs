@@ -6,9 +6,19 @@ use std::ops::RangeInclusive;
 /// An integer inside `range`.
 pub fn integer_in(range: RangeInclusive<u64>) -> impl FnOnce(&str) -> Result<u64, String> {
     move |raw| {
-        let rule = || format!("must be an integer from {} to {}", range.start(), range.end());
+        let rule = || {
+            format!(
+                "must be an integer from {} to {}",
+                range.start(),
+                range.end()
+            )
+        };
         let n: u64 = raw.trim().parse().map_err(|_| rule())?;
-        if range.contains(&n) { Ok(n) } else { Err(rule()) }
+        if range.contains(&n) {
+            Ok(n)
+        } else {
+            Err(rule())
+        }
     }
 }
 
@@ -23,7 +33,9 @@ pub fn boolean(raw: &str) -> Result<bool, String> {
 
 /// A socket address such as `0.0.0.0:8080`.
 pub fn socket_addr(raw: &str) -> Result<SocketAddr, String> {
-    raw.trim().parse().map_err(|_| "must be a socket address such as 0.0.0.0:8080".into())
+    raw.trim()
+        .parse()
+        .map_err(|_| "must be a socket address such as 0.0.0.0:8080".into())
 }
 
 /// An absolute `http://` or `https://` URL, without a trailing slash (paths are appended to it).

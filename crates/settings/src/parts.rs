@@ -17,7 +17,11 @@ impl PublicUrl {
 
     /// `APP_URL` joined with a path, without doubling the slash.
     pub fn join(&self, path: &str) -> String {
-        format!("{}/{}", self.0.as_str().trim_end_matches('/'), path.trim_start_matches('/'))
+        format!(
+            "{}/{}",
+            self.0.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
     }
 }
 
@@ -41,7 +45,11 @@ impl RetryConfig {
             && base > max
         {
             let origin = r.origin("RETRY_BACKOFF_MS");
-            r.report("RETRY_BACKOFF_MS", "must not exceed MAX_RETRY_BACKOFF_MS", origin);
+            r.report(
+                "RETRY_BACKOFF_MS",
+                "must not exceed MAX_RETRY_BACKOFF_MS",
+                origin,
+            );
             return None;
         }
         Some(Self {
@@ -63,8 +71,11 @@ pub struct ApiBases {
 
 impl ApiBases {
     pub fn read(r: &mut Reader<'_>) -> Option<Self> {
-        let webflow =
-            r.with_default("WEBFLOW_API_BASE", default_url("https://api.webflow.com/v2"), http_url);
+        let webflow = r.with_default(
+            "WEBFLOW_API_BASE",
+            default_url("https://api.webflow.com/v2"),
+            http_url,
+        );
         let smartsuite = r.with_default(
             "SMARTSUITE_API_BASE",
             default_url("https://app.smartsuite.com/api/v1"),
@@ -75,7 +86,11 @@ impl ApiBases {
             default_url("https://webhooks.smartsuite.com"),
             http_url,
         );
-        Some(Self { webflow: webflow?, smartsuite: smartsuite?, smartsuite_webhooks: smartsuite_webhooks? })
+        Some(Self {
+            webflow: webflow?,
+            smartsuite: smartsuite?,
+            smartsuite_webhooks: smartsuite_webhooks?,
+        })
     }
 }
 

@@ -96,7 +96,9 @@ impl Source {
             figment = figment.merge(UppercaseKeys(Toml::file_exact(path)));
         }
         figment = figment.merge(Environment(
-            env.into_iter().filter(|(k, _)| VARIABLES.contains(&k.as_str())).collect(),
+            env.into_iter()
+                .filter(|(k, _)| VARIABLES.contains(&k.as_str()))
+                .collect(),
         ));
         // A file that is not valid TOML is one problem, named after the file variable.
         if let Err(error) = figment.data() {
@@ -106,7 +108,10 @@ impl Source {
                 origin: file.map(|p| Origin::File(p.to_path_buf())),
             }]));
         }
-        Ok(Self { figment, file: file.map(Path::to_path_buf) })
+        Ok(Self {
+            figment,
+            file: file.map(Path::to_path_buf),
+        })
     }
 
     /// The raw text of a variable and where it came from.
@@ -170,7 +175,11 @@ impl Provider for Environment {
     }
 
     fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
-        let dict = self.0.iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect();
+        let dict = self
+            .0
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.clone())))
+            .collect();
         Ok(Profile::Default.collect(dict))
     }
 }
@@ -188,7 +197,12 @@ impl<P: Provider> Provider for UppercaseKeys<P> {
         Ok(data
             .into_iter()
             .map(|(profile, dict)| {
-                (profile, dict.into_iter().map(|(k, v)| (k.to_uppercase(), v)).collect())
+                (
+                    profile,
+                    dict.into_iter()
+                        .map(|(k, v)| (k.to_uppercase(), v))
+                        .collect(),
+                )
             })
             .collect())
     }

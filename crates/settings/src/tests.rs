@@ -4,7 +4,10 @@ use crate::parts::{ApiBases, PublicUrl, RetryConfig};
 use crate::{Reader, Source, integer_in};
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn retry(pairs: &[(&str, &str)]) -> Result<RetryConfig, crate::Problems> {
@@ -18,17 +21,29 @@ fn retry(pairs: &[(&str, &str)]) -> Result<RetryConfig, crate::Problems> {
 fn defaults_apply_when_nothing_is_set() {
     let source = Source::new(None, env(&[])).unwrap();
     let mut r = Reader::new(&source);
-    let (retry, url, bases) =
-        (RetryConfig::read(&mut r), PublicUrl::read(&mut r), ApiBases::read(&mut r));
+    let (retry, url, bases) = (
+        RetryConfig::read(&mut r),
+        PublicUrl::read(&mut r),
+        ApiBases::read(&mut r),
+    );
     let (retry, url, bases) = r.finish(|| Some((retry?, url?, bases?))).unwrap();
     assert_eq!(retry.max_attempts, 5);
     assert_eq!(retry.backoff.as_millis(), 1000);
     assert_eq!(retry.max_backoff.as_millis(), 60_000);
     assert_eq!(retry.write_cap_per_minute, 50);
-    assert_eq!(url.join("/api/hooks/x"), "http://localhost:8080/api/hooks/x");
+    assert_eq!(
+        url.join("/api/hooks/x"),
+        "http://localhost:8080/api/hooks/x"
+    );
     assert_eq!(bases.webflow.as_str(), "https://api.webflow.com/v2");
-    assert_eq!(bases.smartsuite.as_str(), "https://app.smartsuite.com/api/v1");
-    assert_eq!(bases.smartsuite_webhooks.as_str(), "https://webhooks.smartsuite.com/");
+    assert_eq!(
+        bases.smartsuite.as_str(),
+        "https://app.smartsuite.com/api/v1"
+    );
+    assert_eq!(
+        bases.smartsuite_webhooks.as_str(),
+        "https://webhooks.smartsuite.com/"
+    );
 }
 
 #[test]
@@ -43,7 +58,10 @@ fn numbers_out_of_range_are_named() {
         ("WRITE_CAP_PER_MINUTE", "fifty"),
     ] {
         let problems = retry(&[(name, bad)]).unwrap_err();
-        assert!(problems.names(name), "{name}={bad} not reported: {problems:?}");
+        assert!(
+            problems.names(name),
+            "{name}={bad} not reported: {problems:?}"
+        );
         assert_eq!(problems.0.len(), 1, "{problems:?}");
         let line = problems.lines().join("\n");
         assert!(line.contains("must be an integer from"), "{line}");
@@ -52,22 +70,40 @@ fn numbers_out_of_range_are_named() {
 
 #[test]
 fn backoff_above_its_maximum_is_refused() {
-    let problems = retry(&[("RETRY_BACKOFF_MS", "5000"), ("MAX_RETRY_BACKOFF_MS", "4000")]).unwrap_err();
+    let problems = retry(&[
+        ("RETRY_BACKOFF_MS", "5000"),
+        ("MAX_RETRY_BACKOFF_MS", "4000"),
+    ])
+    .unwrap_err();
     assert_eq!(problems.0.len(), 1);
     assert_eq!(problems.0[0].variable, "RETRY_BACKOFF_MS");
     assert!(problems.0[0].rule.contains("MAX_RETRY_BACKOFF_MS"));
-    assert!(retry(&[("RETRY_BACKOFF_MS", "4000"), ("MAX_RETRY_BACKOFF_MS", "4000")]).is_ok());
+    assert!(
+        retry(&[
+            ("RETRY_BACKOFF_MS", "4000"),
+            ("MAX_RETRY_BACKOFF_MS", "4000")
+        ])
+        .is_ok()
+    );
 }
 
 #[test]
 fn relative_app_url_is_refused() {
-    for bad in ["/hooks", "localhost:8080", "ftp://example.com", "example.com"] {
+    for bad in [
+        "/hooks",
+        "localhost:8080",
+        "ftp://example.com",
+        "example.com",
+    ] {
         let source = Source::new(None, env(&[("APP_URL", bad)])).unwrap();
         let mut r = Reader::new(&source);
         let part = PublicUrl::read(&mut r);
         let problems = r.finish(|| part).unwrap_err();
         assert!(problems.names("APP_URL"), "{bad}");
-        assert!(!problems.lines().join("").contains(bad), "value leaked for {bad}");
+        assert!(
+            !problems.lines().join("").contains(bad),
+            "value leaked for {bad}"
+        );
     }
 }
 
@@ -83,12 +119,19 @@ fn every_problem_is_reported_at_once_without_values() {
     )
     .unwrap();
     let mut r = Reader::new(&source);
-    let (a, b, c) = (RetryConfig::read(&mut r), ApiBases::read(&mut r), PublicUrl::read(&mut r));
+    let (a, b, c) = (
+        RetryConfig::read(&mut r),
+        ApiBases::read(&mut r),
+        PublicUrl::read(&mut r),
+    );
     let problems = r.finish(|| Some((a?, b?, c?))).unwrap_err();
     let lines = problems.lines();
     assert_eq!(lines.len(), 3, "{lines:?}");
     for name in ["MAX_RETRY_ATTEMPTS", "WEBFLOW_API_BASE", "APP_URL"] {
-        assert!(lines.iter().any(|l| l.contains(name)), "{name} missing from {lines:?}");
+        assert!(
+            lines.iter().any(|l| l.contains(name)),
+            "{name} missing from {lines:?}"
+        );
     }
     assert!(!lines.join("\n").contains("secret-value"));
 }
@@ -105,7 +148,10 @@ fn a_file_value_is_overridden_by_the_environment() {
         r.finish(|| Some((batch?, level?))).unwrap()
     };
     assert_eq!(read(&[]), (40, "debug".to_string()));
-    assert_eq!(read(&[("WORKER_BATCH_SIZE", "7")]), (7, "debug".to_string()));
+    assert_eq!(
+        read(&[("WORKER_BATCH_SIZE", "7")]),
+        (7, "debug".to_string())
+    );
 }
 
 #[test]
@@ -117,7 +163,10 @@ fn a_bad_file_value_names_the_file() {
     let batch = r.with_default("WORKER_BATCH_SIZE", 25, integer_in(1..=1000));
     let problems = r.finish(|| batch).unwrap_err();
     let line = &problems.lines()[0];
-    assert!(line.contains("WORKER_BATCH_SIZE") && line.contains(&file.path().display().to_string()), "{line}");
+    assert!(
+        line.contains("WORKER_BATCH_SIZE") && line.contains(&file.path().display().to_string()),
+        "{line}"
+    );
 }
 
 #[test]

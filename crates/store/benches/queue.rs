@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use diesel::sql_types::{Int8, Uuid as SqlUuid};
 use diesel::QueryableByName;
+use diesel::sql_types::{Int8, Uuid as SqlUuid};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use suiteflow_crypto::SecretString;
 use suiteflow_store::{
@@ -24,7 +24,10 @@ const BATCH: u32 = 25;
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     // `cargo bench` passes `--bench`; nothing to parse.
-    let events: usize = std::env::var("BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let events: usize = std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
     let db = suiteflow_test_support::TestDb::new().await;
     let config = DatabaseConfig {
         url: SecretString::new(db.url()),
@@ -41,10 +44,16 @@ async fn main() {
         .load(&mut conn)
         .await
         .unwrap();
-        let shown: Vec<String> = settings.iter().map(|s| format!("{}={}", s.name, s.setting)).collect();
+        let shown: Vec<String> = settings
+            .iter()
+            .map(|s| format!("{}={}", s.name, s.setting))
+            .collect();
         println!("PostgreSQL: {}", shown.join(" "));
         println!("events per claim run: {events}\n");
-        create_connection(&mut conn, &new_connection()).await.unwrap().id
+        create_connection(&mut conn, &new_connection())
+            .await
+            .unwrap()
+            .id
     };
 
     // --- enqueue -------------------------------------------------------------------------
@@ -53,7 +62,9 @@ async fn main() {
     {
         let mut conn = store.get().await.unwrap();
         for i in 0..single_n {
-            queue::enqueue(&mut conn, &event(connection, "s", i)).await.unwrap();
+            queue::enqueue(&mut conn, &event(connection, "s", i))
+                .await
+                .unwrap();
         }
     }
     let enqueue_single = rate(single_n, t.elapsed());
@@ -67,20 +78,30 @@ async fn main() {
         clients.push(tokio::spawn(async move {
             let mut conn = store.get().await.unwrap();
             for i in (c..single_n).step_by(8) {
-                queue::enqueue(&mut conn, &event(connection, "s", i)).await.unwrap();
+                queue::enqueue(&mut conn, &event(connection, "s", i))
+                    .await
+                    .unwrap();
             }
         }));
     }
     for c in clients {
         c.await.unwrap();
     }
-    report("enqueue, one at a time, 8 clients", rate(single_n, t.elapsed()), None);
+    report(
+        "enqueue, one at a time, 8 clients",
+        rate(single_n, t.elapsed()),
+        None,
+    );
     reset(&store).await;
 
     let batched_n = events * 2;
     let t = Instant::now();
     fill(&store, connection, batched_n, "b").await;
-    report("enqueue_many, batches of 500, 1 client", rate(batched_n, t.elapsed()), None);
+    report(
+        "enqueue_many, batches of 500, 1 client",
+        rate(batched_n, t.elapsed()),
+        None,
+    );
     reset(&store).await;
 
     // --- baseline: the original plan's worker ---------------------------------------------
@@ -90,7 +111,11 @@ async fn main() {
     assert_eq!(processed, events);
     let baseline = rate(events, t.elapsed());
     println!();
-    report("baseline: select batch, then update each event (1 worker)", baseline, None);
+    report(
+        "baseline: select batch, then update each event (1 worker)",
+        baseline,
+        None,
+    );
     reset(&store).await;
 
     // --- claim -> complete ------------------------------------------------------------------
@@ -105,7 +130,11 @@ async fn main() {
             let t = Instant::now();
             let processed = claim_complete(&store, workers, batched, batch).await;
             assert_eq!(processed, events);
-            report(&format!("{what}, {workers} workers"), rate(events, t.elapsed()), Some(baseline));
+            report(
+                &format!("{what}, {workers} workers"),
+                rate(events, t.elapsed()),
+                Some(baseline),
+            );
             reset(&store).await;
         }
     }
@@ -120,7 +149,10 @@ struct Setting {
 }
 
 fn new_connection() -> NewConnection {
-    let sealed = || Sealed { ciphertext: "x".into(), iv: "y".into() };
+    let sealed = || Sealed {
+        ciphertext: "x".into(),
+        iv: "y".into(),
+    };
     NewConnection {
         id: ConnectionId::new_random(),
         name: "bench".into(),
@@ -142,12 +174,17 @@ fn new_connection() -> NewConnection {
 }
 
 fn event(connection: ConnectionId, prefix: &str, i: usize) -> NewEvent {
-    NewEvent::record(connection, format!("rec-{i}"), "record_updated", format!("{prefix}-{i}"))
-        .with_payload(serde_json::json!({
-            "event_type": "record_updated",
-            "record_id": format!("rec-{i}"),
-            "data": {"title": "A product", "price": "12.50", "sku": format!("SKU-{i}")}
-        }))
+    NewEvent::record(
+        connection,
+        format!("rec-{i}"),
+        "record_updated",
+        format!("{prefix}-{i}"),
+    )
+    .with_payload(serde_json::json!({
+        "event_type": "record_updated",
+        "record_id": format!("rec-{i}"),
+        "data": {"title": "A product", "price": "12.50", "sku": format!("SKU-{i}")}
+    }))
 }
 
 async fn fill(store: &Store, connection: ConnectionId, n: usize, prefix: &str) {
@@ -173,13 +210,17 @@ async fn claim_complete(store: &Store, workers: usize, batched: bool, batch: u32
             let mut conn = store.get().await.unwrap();
             let mut done = 0;
             loop {
-                let claimed = queue::claim(&mut conn, &worker, batch, LEASE).await.unwrap();
+                let claimed = queue::claim(&mut conn, &worker, batch, LEASE)
+                    .await
+                    .unwrap();
                 if claimed.is_empty() {
                     return done;
                 }
                 if batched {
                     let ids: Vec<EventId> = claimed.iter().map(|e| e.id).collect();
-                    let lost = queue::complete_many(&mut conn, &worker, &ids).await.unwrap();
+                    let lost = queue::complete_many(&mut conn, &worker, &ids)
+                        .await
+                        .unwrap();
                     assert!(lost.is_empty());
                 } else {
                     for e in &claimed {
@@ -260,7 +301,10 @@ fn rate(n: usize, elapsed: Duration) -> f64 {
 
 fn report(what: &str, per_second: f64, baseline: Option<f64>) {
     match baseline {
-        Some(b) => println!("{what:<60} {per_second:>10.0} events/s  ({:.1}x baseline)", per_second / b),
+        Some(b) => println!(
+            "{what:<60} {per_second:>10.0} events/s  ({:.1}x baseline)",
+            per_second / b
+        ),
         None => println!("{what:<60} {per_second:>10.0} events/s"),
     }
 }

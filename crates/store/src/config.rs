@@ -53,7 +53,10 @@ mod tests {
 
     #[test]
     fn postgres_urls_are_accepted() {
-        for ok in ["postgres://u:p@localhost/db", "postgresql://localhost:5433/db?sslmode=disable"] {
+        for ok in [
+            "postgres://u:p@localhost/db",
+            "postgresql://localhost:5433/db?sslmode=disable",
+        ] {
             assert_eq!(read(Some(ok)).unwrap().url.expose(), ok);
         }
     }
@@ -65,7 +68,11 @@ mod tests {
         assert!(!problems.lines().join("").contains("hunter2"));
         assert!(read(Some("not a url")).unwrap_err().names("DATABASE_URL"));
         let missing = read(None).unwrap_err();
-        assert!(missing.lines()[0].contains("DATABASE_URL: is required"), "{:?}", missing.lines());
+        assert!(
+            missing.lines()[0].contains("DATABASE_URL: is required"),
+            "{:?}",
+            missing.lines()
+        );
     }
 
     #[test]

@@ -81,22 +81,40 @@ macro_rules! sealed_columns {
 
         impl From<$name> for Sealed {
             fn from(s: $name) -> Self {
-                Sealed { ciphertext: s.ciphertext, iv: s.iv }
+                Sealed {
+                    ciphertext: s.ciphertext,
+                    iv: s.iv,
+                }
             }
         }
 
         impl $name {
             /// As a plain [`Sealed`] value.
             pub fn sealed(&self) -> Sealed {
-                Sealed { ciphertext: self.ciphertext.clone(), iv: self.iv.clone() }
+                Sealed {
+                    ciphertext: self.ciphertext.clone(),
+                    iv: self.iv.clone(),
+                }
             }
         }
     };
 }
 
-sealed_columns!(SealedApiKey, smartsuite_api_key_ciphertext, smartsuite_api_key_iv);
-sealed_columns!(SealedWebflowToken, webflow_token_ciphertext, webflow_token_iv);
-sealed_columns!(SealedWebhookSecret, webhook_secret_ciphertext, webhook_secret_iv);
+sealed_columns!(
+    SealedApiKey,
+    smartsuite_api_key_ciphertext,
+    smartsuite_api_key_iv
+);
+sealed_columns!(
+    SealedWebflowToken,
+    webflow_token_ciphertext,
+    webflow_token_iv
+);
+sealed_columns!(
+    SealedWebhookSecret,
+    webhook_secret_ciphertext,
+    webhook_secret_iv
+);
 
 /// A connection to create. The id is chosen by the caller, because the secrets' associated
 /// data includes it (seal first, then insert).
@@ -180,9 +198,7 @@ pub async fn get_connection_by_webhook(
 }
 
 /// All connections, oldest first.
-pub async fn list_connections(
-    conn: &mut AsyncPgConnection,
-) -> Result<Vec<Connection>, StoreError> {
+pub async fn list_connections(conn: &mut AsyncPgConnection) -> Result<Vec<Connection>, StoreError> {
     Ok(connections::table
         .order(connections::created_at.asc())
         .select(Connection::as_select())
@@ -373,7 +389,11 @@ pub async fn connections_due_for_keep_alive(
                 .is_null()
                 .or(connections::smartsuite_webhook_kept_alive_at.lt(before)),
         )
-        .order(connections::smartsuite_webhook_kept_alive_at.asc().nulls_first())
+        .order(
+            connections::smartsuite_webhook_kept_alive_at
+                .asc()
+                .nulls_first(),
+        )
         .limit(limit)
         .select(Connection::as_select())
         .load(conn)

@@ -21,7 +21,11 @@ pub struct RecordKey<'a> {
 impl<'a> RecordKey<'a> {
     /// A SmartSuite record of `connection_id`.
     pub fn smartsuite(connection_id: ConnectionId, record_id: &'a str) -> Self {
-        Self { connection_id, external_source: SMARTSUITE, external_id: record_id }
+        Self {
+            connection_id,
+            external_source: SMARTSUITE,
+            external_id: record_id,
+        }
     }
 }
 
@@ -119,9 +123,9 @@ pub async fn mark_synced(
         .do_update()
         .set((
             m::webflow_item_id.eq(webflow_item_id),
-            m::slug.eq(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(
-                "coalesce(excluded.slug, id_map.slug)",
-            )),
+            m::slug.eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Text>,
+            >("coalesce(excluded.slug, id_map.slug)")),
             m::state.eq(IdMapState::Synced),
             m::field_data_hash.eq(field_data_hash),
         ))
@@ -142,7 +146,10 @@ pub async fn mark_deleted(
         key.external_id,
     )))
     .filter(id_map::webflow_item_id.is_not_null())
-    .set((id_map::state.eq(IdMapState::Deleted), id_map::field_data_hash.eq(None::<String>)))
+    .set((
+        id_map::state.eq(IdMapState::Deleted),
+        id_map::field_data_hash.eq(None::<String>),
+    ))
     .returning(IdMapEntry::as_returning())
     .get_result(conn)
     .await

@@ -40,8 +40,8 @@ pub use mappings::{Mapping, NewMapping, get_mapping, set_mapping};
 pub use migrate::{MIGRATIONS, run_migrations};
 pub use pool::{PooledConnection, Store, establish_configured};
 pub use queue::{Completion, Enqueued, Event, NewEvent};
-pub use secrets::SecretColumn;
 pub use rate_limit::{Rate, Take, WEBFLOW_BUCKET, reset_bucket, take, take_from};
+pub use secrets::SecretColumn;
 pub use types::{
     ConnectionStatus, DeleteBehavior, EventKind, EventStatus, IdMapState, UnknownLabel,
     WebhookScheme,

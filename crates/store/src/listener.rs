@@ -1,7 +1,8 @@
 //! Wake-ups for waiting workers: `LISTEN suiteflow_events` on a dedicated connection
-//! (diesel-async cannot LISTEN). The `events` insert trigger notifies the channel when an
-//! inserting transaction commits. Polling stays the fallback (DESIGN §6.2): a lost connection
-//! makes [`Listener::wait`] return an error, and the next call reconnects.
+//! (diesel-async cannot LISTEN). [`crate::queue::enqueue`] and [`crate::queue::enqueue_many`]
+//! notify the channel (pipelined behind the insert; inside a transaction, on its commit).
+//! Polling stays the fallback (DESIGN §6.2): when the connection is lost, the next
+//! [`Listener::wait`] reconnects and reports a wake-up, or returns the connection error.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,7 +54,10 @@ impl std::fmt::Debug for Listener {
 impl Listener {
     /// Connects to `database_url` (the same `DATABASE_URL` as the pool) and starts listening.
     pub async fn connect(database_url: &str) -> Result<Self, StoreError> {
-        let mut listener = Self { url: database_url.to_owned(), inner: None };
+        let mut listener = Self {
+            url: database_url.to_owned(),
+            inner: None,
+        };
         listener.inner = Some(listen(&listener.url).await?);
         Ok(listener)
     }
@@ -112,5 +116,10 @@ async fn listen(url: &str) -> Result<Inner, StoreError> {
         .batch_execute(&format!("LISTEN {EVENTS_CHANNEL}"))
         .await
         .map_err(|e| StoreError::Connect(e.to_string()))?;
-    Ok(Inner { notify, alive, _client: client, driver })
+    Ok(Inner {
+        notify,
+        alive,
+        _client: client,
+        driver,
+    })
 }

@@ -53,7 +53,9 @@ pub async fn release_lock(
 ) -> Result<bool, StoreError> {
     use crate::schema::distributed_locks as l;
     let deleted = diesel::delete(
-        l::table.filter(l::name.eq(name)).filter(l::holder.eq(holder)),
+        l::table
+            .filter(l::name.eq(name))
+            .filter(l::holder.eq(holder)),
     )
     .execute(conn)
     .await?;

@@ -86,8 +86,11 @@ pub async fn set_mapping(
     mapping: &NewMapping,
 ) -> Result<Mapping, StoreError> {
     use mappings::dsl as m;
-    let required: Vec<Option<&str>> =
-        mapping.required_fields.iter().map(|f| Some(f.as_str())).collect();
+    let required: Vec<Option<&str>> = mapping
+        .required_fields
+        .iter()
+        .map(|f| Some(f.as_str()))
+        .collect();
     let row = diesel::insert_into(mappings::table)
         .values((
             m::connection_id.eq(connection_id),

@@ -19,9 +19,8 @@ const MIGRATION_LOCK: i64 = 0x5375_6974_6566_6c6f; // "Suiteflo"
 pub async fn run_migrations(database_url: &str) -> Result<Vec<String>, StoreError> {
     let url = database_url.to_owned();
     tokio::task::spawn_blocking(move || {
-        let mut conn =
-            <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(&url)
-                .map_err(|e| StoreError::Connect(e.to_string()))?;
+        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(&url)
+            .map_err(|e| StoreError::Connect(e.to_string()))?;
         diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
             .execute(&mut conn)?;
         let applied = conn

@@ -85,9 +85,7 @@ impl Store {
 
 /// Opens one connection and applies the session settings (`statement_timeout`,
 /// `application_name`) to it. Also usable without a pool.
-pub async fn establish_configured(
-    config: &DatabaseConfig,
-) -> ConnectionResult<AsyncPgConnection> {
+pub async fn establish_configured(config: &DatabaseConfig) -> ConnectionResult<AsyncPgConnection> {
     let setup = session_setup_sql(config.statement_timeout, &config.application_name);
     establish(config.url.expose(), &setup).await
 }
@@ -119,6 +117,9 @@ mod tests {
     #[test]
     fn setup_quotes_the_application_name() {
         let sql = session_setup_sql(Duration::from_secs(5), "it's\nworker");
-        assert_eq!(sql, "SET statement_timeout = 5000; SET application_name = 'it''sworker'");
+        assert_eq!(
+            sql,
+            "SET statement_timeout = 5000; SET application_name = 'it''sworker'"
+        );
     }
 }

@@ -39,7 +39,10 @@ pub(crate) struct Prepared<'a> {
 
 /// Starts a cacheable statement (see the module docs).
 pub(crate) fn prepared(sql: &'static str) -> Prepared<'static> {
-    Prepared { sql, binds: Vec::new() }
+    Prepared {
+        sql,
+        binds: Vec::new(),
+    }
 }
 
 impl<'a> Prepared<'a> {
@@ -82,7 +85,10 @@ impl QueryFragment<Pg> for Prepared<'_> {
                 rest = &rest[at + 1..];
                 continue;
             }
-            let digits = rest[at + 1..].bytes().take_while(u8::is_ascii_digit).count();
+            let digits = rest[at + 1..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
             if digits == 0 {
                 out.push_sql(&rest[..=at]);
                 rest = &rest[at + 1..];
@@ -117,7 +123,10 @@ mod tests {
             .bind::<Int4, _>(1)
             .bind::<Text, _>("a");
         let sql = diesel::debug_query::<Pg, _>(&query).to_string();
-        assert!(sql.starts_with("\nSELECT $1, $2 WHERE x = $3 AND y = '$' - 1  -- binds"), "{sql}");
+        assert!(
+            sql.starts_with("\nSELECT $1, $2 WHERE x = $3 AND y = '$' - 1  -- binds"),
+            "{sql}"
+        );
         assert!(sql.contains(r#"binds: ["a", 1, "a"]"#), "{sql}");
     }
 
@@ -125,7 +134,10 @@ mod tests {
     fn a_missing_bind_is_an_error_not_a_panic() {
         let query = prepared("SELECT $1, $2").bind::<Int4, _>(1);
         let mut out = String::new();
-        let rendered = std::fmt::write(&mut out, format_args!("{}", diesel::debug_query::<Pg, _>(&query)));
+        let rendered = std::fmt::write(
+            &mut out,
+            format_args!("{}", diesel::debug_query::<Pg, _>(&query)),
+        );
         assert!(rendered.is_err());
     }
 }

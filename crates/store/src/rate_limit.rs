@@ -36,7 +36,11 @@ impl Rate {
 
     /// `limit` per `window`, with a burst of a tenth of it (at least 1).
     pub fn new(limit: u32, window: Duration) -> Self {
-        Self { limit, window, burst: (limit / 10).max(1) }
+        Self {
+            limit,
+            window,
+            burst: (limit / 10).max(1),
+        }
     }
 
     /// The same rate with another burst (1 ..= limit).
@@ -46,10 +50,14 @@ impl Rate {
 
     fn validate(&self, n: u32) -> Result<(), StoreError> {
         if self.limit == 0 || self.window.is_zero() {
-            return Err(StoreError::Invalid("a rate needs a limit and a window".into()));
+            return Err(StoreError::Invalid(
+                "a rate needs a limit and a window".into(),
+            ));
         }
         if self.burst == 0 || self.burst > self.limit {
-            return Err(StoreError::Invalid("a rate's burst must be 1 ..= its limit".into()));
+            return Err(StoreError::Invalid(
+                "a rate's burst must be 1 ..= its limit".into(),
+            ));
         }
         if n == 0 || n > self.burst {
             return Err(StoreError::Invalid(format!(
@@ -93,7 +101,14 @@ pub async fn take(
     n: u32,
     per_minute: u32,
 ) -> Result<Take, StoreError> {
-    take_from(conn, connection, WEBFLOW_BUCKET, n, Rate::per_minute(per_minute)).await
+    take_from(
+        conn,
+        connection,
+        WEBFLOW_BUCKET,
+        n,
+        Rate::per_minute(per_minute),
+    )
+    .await
 }
 
 /// Takes `n` tokens from bucket `bucket` of `connection` at `rate`, in one statement. Every
@@ -118,7 +133,11 @@ pub async fn take_from(
         .bind::<Int8, _>(window_us)
         .get_result(conn)
         .await?;
-    Ok(if row.granted { Take::Granted { at: row.at } } else { Take::RetryAt(row.retry_at) })
+    Ok(if row.granted {
+        Take::Granted { at: row.at }
+    } else {
+        Take::RetryAt(row.retry_at)
+    })
 }
 
 /// Forgets a bucket (its next take starts full).
@@ -129,7 +148,9 @@ pub async fn reset_bucket(
 ) -> Result<(), StoreError> {
     use crate::schema::rate_limits as r;
     diesel::delete(
-        r::table.filter(r::connection_id.eq(connection)).filter(r::bucket.eq(bucket)),
+        r::table
+            .filter(r::connection_id.eq(connection))
+            .filter(r::bucket.eq(bucket)),
     )
     .execute(conn)
     .await?;

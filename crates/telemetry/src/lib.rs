@@ -20,7 +20,11 @@ impl TelemetryConfig {
         let log_level = r.with_default("LOG_LEVEL", "info".to_string(), parse_filter);
         let pretty = r.with_default("PRETTY_LOGS", false, boolean);
         let otlp_endpoint = r.optional("OTEL_EXPORTER_OTLP_ENDPOINT", http_url);
-        Some(Self { log_level: log_level?, pretty: pretty?, otlp_endpoint: otlp_endpoint? })
+        Some(Self {
+            log_level: log_level?,
+            pretty: pretty?,
+            otlp_endpoint: otlp_endpoint?,
+        })
     }
 }
 
@@ -42,7 +46,9 @@ pub enum TelemetryError {
 /// belongs to the CLI's results). Libraries only emit spans and events; binaries call this once.
 pub fn init(config: &TelemetryConfig) -> Result<(), TelemetryError> {
     let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let installed = if config.pretty {
         builder.with_target(false).try_init()
     } else {

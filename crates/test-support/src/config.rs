@@ -22,12 +22,25 @@ pub fn assert_refuses_configuration(
         .unwrap_or_else(|e| panic!("cannot run {binary}: {e}"));
     let stderr = String::from_utf8_lossy(&output.stderr);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(2), "{binary} should exit 2; stderr:\n{stderr}");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{binary} should exit 2; stderr:\n{stderr}"
+    );
     for variable in variables {
-        let lines = stderr.lines().filter(|l| l.contains(&format!("{variable}:"))).count();
-        assert_eq!(lines, 1, "expected one line naming {variable}; stderr:\n{stderr}");
+        let lines = stderr
+            .lines()
+            .filter(|l| l.contains(&format!("{variable}:")))
+            .count();
+        assert_eq!(
+            lines, 1,
+            "expected one line naming {variable}; stderr:\n{stderr}"
+        );
     }
     for secret in secret_values {
-        assert!(!stderr.contains(secret) && !stdout.contains(secret), "{binary} printed a value");
+        assert!(
+            !stderr.contains(secret) && !stdout.contains(secret),
+            "{binary} printed a value"
+        );
     }
 }

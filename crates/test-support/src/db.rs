@@ -25,13 +25,19 @@ impl TestDb {
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
         let mut admin = AsyncPgConnection::establish(&admin_url)
             .await
-            .unwrap_or_else(|e| panic!("cannot reach the test cluster at {ADMIN_URL_VARIABLE}: {e}"));
+            .unwrap_or_else(|e| {
+                panic!("cannot reach the test cluster at {ADMIN_URL_VARIABLE}: {e}")
+            });
         diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
             .execute(&mut admin)
             .await
             .unwrap_or_else(|e| panic!("cannot clone {TEMPLATE}: {e}"));
         let url = database_url(&admin_url, &name);
-        Self { name, url, admin_url }
+        Self {
+            name,
+            url,
+            admin_url,
+        }
     }
 
     /// The URL of this test's database.
@@ -56,8 +62,7 @@ impl Drop for TestDb {
         // database is dropped from a plain thread with a blocking connection of its own.
         let admin_url = self.admin_url.clone();
         let name = self.name.clone();
-        let dropped = std::thread::spawn(move || blocking::drop_database(&admin_url, &name))
-        .join();
+        let dropped = std::thread::spawn(move || blocking::drop_database(&admin_url, &name)).join();
         if !matches!(dropped, Ok(Ok(()))) && !std::thread::panicking() {
             eprintln!("warning: test database {} was not dropped", self.name);
         }

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod db;
+pub mod fixtures;
 pub mod smartsuite;
 pub mod webflow;
 

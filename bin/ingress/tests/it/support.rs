@@ -9,13 +9,11 @@ use ingress::{Application, Settings};
 use ring::digest::{SHA256, digest};
 use suiteflow_crypto::Keyring;
 use suiteflow_settings::{Reader, Source};
-use suiteflow_store::{
-    ConnectionChanges, ConnectionId, ConnectionStatus, NewConnection, Sealed, SecretColumn,
-    WebhookScheme,
-};
+use suiteflow_store::{ConnectionChanges, ConnectionId, ConnectionStatus, WebhookScheme};
 use suiteflow_test_support::TestDb;
+use suiteflow_test_support::fixtures::{ConnectionSpec, create_connection};
 
-pub const KEY: &str = "4f1c8e2a9b7d6c5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e";
+pub const KEY: &str = suiteflow_test_support::fixtures::TEST_KEY;
 pub const HMAC_SECRET: &str = "test-hmac-secret-8c1f2e";
 pub const STANDARD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -77,39 +75,13 @@ impl TestApp {
         secret: &str,
         status: ConnectionStatus,
     ) -> ConnectionId {
-        let id = ConnectionId(uuid::Uuid::new_v4());
-        let seal = |column: SecretColumn, value: &str| {
-            let e = self
-                .keys
-                .encrypt_secret(value.as_bytes(), &column.aad(id))
-                .unwrap();
-            Sealed {
-                ciphertext: e.ciphertext_b64,
-                iv: e.iv_b64,
-            }
-        };
-        let new = NewConnection {
-            id,
-            name: "test".into(),
+        let spec = ConnectionSpec {
+            scheme,
+            webhook_secret: secret.to_string(),
             status,
-            smartsuite_account_id: "sv25cxf2".into(),
-            smartsuite_table_id: "tbl".into(),
-            smartsuite_solution_id: None,
-            smartsuite_api_key: seal(SecretColumn::SmartSuiteApiKey, "ss-key"),
-            webflow_site_id: "site".into(),
-            webflow_collection_id: "coll".into(),
-            webflow_token: seal(SecretColumn::WebflowToken, "wf-token"),
-            webhook_scheme: scheme,
-            webhook_secret: seal(SecretColumn::WebhookSecret, secret),
-            encryption_key_id: self.keys.current_key_id().to_string(),
-            rate_limit_per_min: 50,
-            max_retries: 5,
-            retry_backoff_ms: 1000,
+            ..ConnectionSpec::default()
         };
-        suiteflow_store::create_connection(&mut self.db().await, &new)
-            .await
-            .unwrap();
-        id
+        create_connection(self.db.url(), &self.keys, &spec).await
     }
 
     pub async fn hmac_connection(&self) -> ConnectionId {

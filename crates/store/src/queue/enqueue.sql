@@ -1,6 +1,6 @@
 -- Inserts one event, or finds the one it duplicates, in one round trip. A duplicate is an event
 -- of the same connection with the same idempotency key or, for a `pull`, the connection's
--- pending pull (events_one_pending_pull). The AFTER INSERT trigger notifies `suiteflow_events`.
+-- pending pull (events_one_pending_pull). `queue::enqueue` pipelines a NOTIFY behind it.
 WITH inserted AS (
     INSERT INTO events (connection_id, kind, external_id, event_type, idempotency_key, payload,
                         payload_hash, webhook_timestamp, trace_context)

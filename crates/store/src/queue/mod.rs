@@ -18,7 +18,7 @@ use crate::prepared::prepared;
 use crate::schema::{events, sql_types};
 use crate::{ConnectionId, EventId, EventKind, EventStatus, StoreError};
 
-/// The channel the `events` insert trigger notifies (see [`crate::Listener`]).
+/// The channel enqueues notify (see [`notify_workers`] and [`crate::Listener`]).
 pub const EVENTS_CHANNEL: &str = "suiteflow_events";
 
 const CLAIM_SQL: &str = include_str!("claim.sql");
@@ -159,14 +159,15 @@ struct EnqueueRow {
     inserted: bool,
 }
 
-/// Inserts `event` unless it duplicates an existing one, in one round trip. Waiting workers
-/// are notified (trigger on `events`) when the inserting transaction commits.
+/// Inserts `event` unless it duplicates an existing one, in one round trip (the insert and a
+/// pipelined NOTIFY for waiting workers, see [`notify_workers`]).
 pub async fn enqueue(
     conn: &mut AsyncPgConnection,
     event: &NewEvent,
 ) -> Result<Enqueued, StoreError> {
-    for _ in 0..RACE_RETRIES {
-        let row: Option<EnqueueRow> = prepared(ENQUEUE_SQL)
+    let notify = notify_sql(conn);
+    for round in 0..RACE_RETRIES {
+        let insert = prepared(ENQUEUE_SQL)
             .bind::<SqlUuid, _>(event.connection_id)
             .bind::<Text, _>(event.kind.as_str())
             .bind::<Text, _>(&event.external_id)
@@ -175,13 +176,24 @@ pub async fn enqueue(
             .bind::<Jsonb, _>(&event.payload)
             .bind::<Nullable<Text>, _>(event.payload_hash.as_deref())
             .bind::<Nullable<Timestamptz>, _>(event.webhook_timestamp)
-            .bind::<Nullable<Jsonb>, _>(event.trace_context.as_ref())
-            .get_result(conn)
-            .await
-            .optional()?;
+            .bind::<Nullable<Jsonb>, _>(event.trace_context.as_ref());
+        let row: Option<EnqueueRow> = if round == 0 {
+            // One round trip: the NOTIFY is pipelined behind the insert.
+            let shared: &AsyncPgConnection = conn;
+            let (rows, _) = tokio::try_join!(
+                insert.load::<EnqueueRow>(&mut &*shared),
+                prepared(notify).execute(&mut &*shared),
+            )?;
+            rows.into_iter().next()
+        } else {
+            insert.get_result(conn).await.optional()?
+        };
         match row {
             Some(EnqueueRow { id, inserted: true }) => return Ok(Enqueued::Inserted(id)),
-            Some(EnqueueRow { id, inserted: false }) => return Ok(Enqueued::Duplicate(id)),
+            Some(EnqueueRow {
+                id,
+                inserted: false,
+            }) => return Ok(Enqueued::Duplicate(id)),
             // The conflicting row was committed after this statement's snapshot was taken:
             // run it again with a fresh snapshot.
             None => continue,
@@ -190,6 +202,34 @@ pub async fn enqueue(
     Err(StoreError::Invalid(
         "enqueue conflicted with an event that stayed invisible".into(),
     ))
+}
+
+/// The NOTIFY sent behind an enqueue. Outside a transaction it is its own transaction, committed
+/// without waiting for the WAL flush: PostgreSQL serialises the commits of notifying
+/// transactions, so a NOTIFY inside every durable insert would serialise the ingress on fsync.
+/// Inside the caller's transaction it is delivered when that transaction commits.
+fn notify_sql(conn: &mut AsyncPgConnection) -> &'static str {
+    if in_transaction(conn) {
+        "SELECT pg_notify('suiteflow_events', '')"
+    } else {
+        "SELECT set_config('synchronous_commit', 'off', true), pg_notify('suiteflow_events', '')"
+    }
+}
+
+fn in_transaction(conn: &mut AsyncPgConnection) -> bool {
+    use diesel_async::TransactionManager as _;
+    !matches!(
+        diesel_async::AnsiTransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth(),
+        Ok(None)
+    )
+}
+
+/// Wakes waiting workers ([`crate::Listener`]); inside a transaction, when it commits.
+/// [`enqueue`] and [`enqueue_many`] do this themselves.
+pub async fn notify_workers(conn: &mut AsyncPgConnection) -> Result<(), StoreError> {
+    prepared(notify_sql(conn)).execute(conn).await?;
+    Ok(())
 }
 
 #[derive(QueryableByName)]
@@ -212,24 +252,47 @@ pub async fn enqueue_many(
         return Ok(Vec::new());
     }
     let column = |f: fn(&NewEvent) -> String| new_events.iter().map(f).collect::<Vec<_>>();
-    let rows: Vec<EnqueueManyRow> = prepared(ENQUEUE_MANY_SQL)
-        .bind::<Array<SqlUuid>, _>(new_events.iter().map(|e| e.connection_id).collect::<Vec<_>>())
+    let notify = notify_sql(conn);
+    let shared: &AsyncPgConnection = conn;
+    let insert = prepared(ENQUEUE_MANY_SQL)
+        .bind::<Array<SqlUuid>, _>(
+            new_events
+                .iter()
+                .map(|e| e.connection_id)
+                .collect::<Vec<_>>(),
+        )
         .bind::<Array<Text>, _>(column(|e| e.kind.as_str().to_owned()))
         .bind::<Array<Text>, _>(column(|e| e.external_id.clone()))
         .bind::<Array<Text>, _>(column(|e| e.event_type.clone()))
         .bind::<Array<Text>, _>(column(|e| e.idempotency_key.clone()))
-        .bind::<Array<Jsonb>, _>(new_events.iter().map(|e| e.payload.clone()).collect::<Vec<_>>())
+        .bind::<Array<Jsonb>, _>(
+            new_events
+                .iter()
+                .map(|e| e.payload.clone())
+                .collect::<Vec<_>>(),
+        )
         .bind::<Array<Nullable<Text>>, _>(
-            new_events.iter().map(|e| e.payload_hash.clone()).collect::<Vec<_>>(),
+            new_events
+                .iter()
+                .map(|e| e.payload_hash.clone())
+                .collect::<Vec<_>>(),
         )
         .bind::<Array<Nullable<Timestamptz>>, _>(
-            new_events.iter().map(|e| e.webhook_timestamp).collect::<Vec<_>>(),
+            new_events
+                .iter()
+                .map(|e| e.webhook_timestamp)
+                .collect::<Vec<_>>(),
         )
         .bind::<Array<Nullable<Jsonb>>, _>(
-            new_events.iter().map(|e| e.trace_context.clone()).collect::<Vec<_>>(),
-        )
-        .load(conn)
-        .await?;
+            new_events
+                .iter()
+                .map(|e| e.trace_context.clone())
+                .collect::<Vec<_>>(),
+        );
+    let (rows, _) = tokio::try_join!(
+        insert.load::<EnqueueManyRow>(&mut &*shared),
+        prepared(notify).execute(&mut &*shared),
+    )?;
 
     let mut results: Vec<Option<Enqueued>> = vec![None; new_events.len()];
     let mut claimed_inserts = std::collections::HashSet::new();
@@ -237,7 +300,9 @@ pub async fn enqueue_many(
         let Some(index) = usize::try_from(row.ord).ok().and_then(|o| o.checked_sub(1)) else {
             continue;
         };
-        let Some(slot) = results.get_mut(index) else { continue };
+        let Some(slot) = results.get_mut(index) else {
+            continue;
+        };
         *slot = match (row.inserted_id, row.original_id) {
             // The first input carrying an inserted key inserted it; later ones duplicate it.
             (Some(id), _) if claimed_inserts.insert(id) => Some(Enqueued::Inserted(id)),
@@ -307,9 +372,11 @@ pub async fn claim(
             .await;
         match result {
             Ok(rows) => {
-                let (mut taken, superseded): (Vec<Event>, Vec<Event>) =
-                    rows.into_iter().partition(|e| e.status == EventStatus::Processing);
-                let exhausted = (taken.len() + superseded.len()) < usize::try_from(want).unwrap_or(0);
+                let (mut taken, superseded): (Vec<Event>, Vec<Event>) = rows
+                    .into_iter()
+                    .partition(|e| e.status == EventStatus::Processing);
+                let exhausted =
+                    (taken.len() + superseded.len()) < usize::try_from(want).unwrap_or(0);
                 claimed.append(&mut taken);
                 // Superseded rows used up part of the batch: look further, unless the queue
                 // had nothing more to give.
@@ -319,7 +386,10 @@ pub async fn claim(
             }
             Err(e) if attempt + 1 < RACE_RETRIES && is_retryable_race(&e, IN_FLIGHT_INDEX) => {
                 attempt += 1;
-                tracing::debug!(attempt, "claim lost a race to another claimer; claiming again");
+                tracing::debug!(
+                    attempt,
+                    "claim lost a race to another claimer; claiming again"
+                );
             }
             // What an earlier round claimed is committed: hand it out rather than leave it
             // to the lease.
@@ -351,8 +421,8 @@ pub async fn complete(
     id: EventId,
     completion: &Completion,
 ) -> Result<(), StoreError> {
-    let warnings = (!completion.warnings.is_empty())
-        .then(|| Value::from(completion.warnings.clone()));
+    let warnings =
+        (!completion.warnings.is_empty()).then(|| Value::from(completion.warnings.clone()));
     let updated = diesel::update(
         events::table
             .filter(events::id.eq(id))
@@ -404,7 +474,11 @@ pub async fn complete_many(
     .get_results(conn)
     .await?;
     let done: std::collections::HashSet<EventId> = done.into_iter().collect();
-    Ok(ids.iter().copied().filter(|id| !done.contains(id)).collect())
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|id| !done.contains(id))
+        .collect())
 }
 
 /// Moves an event `worker` holds to `dead_letter`, keeping `error`.
@@ -443,7 +517,16 @@ pub async fn fail(
     error: &str,
     retry_after: OffsetDateTime,
 ) -> Result<EventStatus, StoreError> {
-    unlock(conn, worker, id, EventStatus::Failed, Some(error), Some(retry_after), false).await
+    unlock(
+        conn,
+        worker,
+        id,
+        EventStatus::Failed,
+        Some(error),
+        Some(retry_after),
+        false,
+    )
+    .await
 }
 
 /// Puts an event `worker` holds back in the queue without spending an attempt (a 429, a
@@ -455,7 +538,16 @@ pub async fn release(
     id: EventId,
     retry_after: Option<OffsetDateTime>,
 ) -> Result<EventStatus, StoreError> {
-    unlock(conn, worker, id, EventStatus::Queued, None, retry_after, true).await
+    unlock(
+        conn,
+        worker,
+        id,
+        EventStatus::Queued,
+        None,
+        retry_after,
+        true,
+    )
+    .await
 }
 
 #[derive(QueryableByName)]
@@ -513,10 +605,12 @@ pub async fn extend_lease(
             .filter(events::locked_by.eq(worker))
             .filter(events::status.eq(EventStatus::Processing)),
     )
-    .set(events::lease_expires_at.eq(diesel::dsl::sql::<Nullable<Timestamptz>>(&format!(
-        "now() + interval '{} milliseconds'",
-        duration_ms(lease)
-    ))))
+    .set(
+        events::lease_expires_at.eq(diesel::dsl::sql::<Nullable<Timestamptz>>(&format!(
+            "now() + interval '{} milliseconds'",
+            duration_ms(lease)
+        ))),
+    )
     .returning(events::lease_expires_at)
     .get_result::<Option<OffsetDateTime>>(conn)
     .await

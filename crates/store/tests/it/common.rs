@@ -21,7 +21,10 @@ pub async fn store(db: &TestDb, pool_size: usize) -> Store {
 }
 
 pub fn sealed(tag: &str) -> Sealed {
-    Sealed { ciphertext: format!("ct-{tag}"), iv: format!("iv-{tag}") }
+    Sealed {
+        ciphertext: format!("ct-{tag}"),
+        iv: format!("iv-{tag}"),
+    }
 }
 
 pub fn new_connection(name: &str) -> NewConnection {
@@ -47,5 +50,8 @@ pub fn new_connection(name: &str) -> NewConnection {
 
 /// Creates an active connection and returns its id.
 pub async fn connection(conn: &mut AsyncPgConnection) -> ConnectionId {
-    create_connection(conn, &new_connection("test")).await.unwrap().id
+    create_connection(conn, &new_connection("test"))
+        .await
+        .unwrap()
+        .id
 }

@@ -21,11 +21,19 @@ async fn a_connection_round_trips_with_its_sealed_secrets() {
     assert_eq!(created.smartsuite_api_key.sealed(), new.smartsuite_api_key);
     assert_eq!(created.webflow_token.sealed(), new.webflow_token);
     assert_eq!(created.webhook_secret.sealed(), new.webhook_secret);
-    assert!(!format!("{created:?}").contains("ct-ss"), "Debug hides sealed values");
+    assert!(
+        !format!("{created:?}").contains("ct-ss"),
+        "Debug hides sealed values"
+    );
 
     let loaded = get_connection(&mut conn, new.id).await.unwrap().unwrap();
     assert_eq!(loaded, created);
-    assert_eq!(get_connection(&mut conn, suiteflow_store::ConnectionId::new_random()).await.unwrap(), None);
+    assert_eq!(
+        get_connection(&mut conn, suiteflow_store::ConnectionId::new_random())
+            .await
+            .unwrap(),
+        None
+    );
 
     let token_hash = "a".repeat(64);
     let changes = ConnectionChanges {
@@ -35,15 +43,29 @@ async fn a_connection_round_trips_with_its_sealed_secrets() {
         ..Default::default()
     }
     .webflow_token(common::sealed("wf2"));
-    let updated = update_connection(&mut conn, new.id, &changes).await.unwrap().unwrap();
+    let updated = update_connection(&mut conn, new.id, &changes)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(updated.name, "shop 2");
     assert_eq!(updated.webflow_token.sealed(), common::sealed("wf2"));
-    assert_eq!(updated.smartsuite_webhook_token_hash.as_deref(), Some(token_hash.as_str()));
-    assert!(updated.updated_at > created.updated_at, "updated_at is maintained");
-    let by_webhook = get_connection_by_webhook(&mut conn, "wh-1").await.unwrap().unwrap();
+    assert_eq!(
+        updated.smartsuite_webhook_token_hash.as_deref(),
+        Some(token_hash.as_str())
+    );
+    assert!(
+        updated.updated_at > created.updated_at,
+        "updated_at is maintained"
+    );
+    let by_webhook = get_connection_by_webhook(&mut conn, "wh-1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(by_webhook.id, new.id);
     // An empty change set changes nothing and still answers.
-    let same = update_connection(&mut conn, new.id, &ConnectionChanges::default()).await.unwrap();
+    let same = update_connection(&mut conn, new.id, &ConnectionChanges::default())
+        .await
+        .unwrap();
     assert_eq!(same.unwrap().name, "shop 2");
 
     // The token hash must be a SHA-256 hex digest, never the token itself.
@@ -51,9 +73,14 @@ async fn a_connection_round_trips_with_its_sealed_secrets() {
         smartsuite_webhook_token_hash: Some(Some("the-token".into())),
         ..Default::default()
     };
-    assert!(matches!(update_connection(&mut conn, new.id, &bad).await, Err(StoreError::Query(_))));
+    assert!(matches!(
+        update_connection(&mut conn, new.id, &bad).await,
+        Err(StoreError::Query(_))
+    ));
 
-    set_events_cursor(&mut conn, new.id, "cursor-9").await.unwrap();
+    set_events_cursor(&mut conn, new.id, "cursor-9")
+        .await
+        .unwrap();
     let loaded = get_connection(&mut conn, new.id).await.unwrap().unwrap();
     assert_eq!(loaded.smartsuite_events_cursor.as_deref(), Some("cursor-9"));
 }
@@ -67,9 +94,16 @@ async fn health_and_status_counts() {
     let b = common::connection(&mut conn).await;
     common::connection(&mut conn).await;
 
-    assert_eq!(record_connection_error(&mut conn, a, "503", None).await.unwrap(), 1);
     assert_eq!(
-        record_connection_error(&mut conn, a, "401", Some(ConnectionStatus::Error)).await.unwrap(),
+        record_connection_error(&mut conn, a, "503", None)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        record_connection_error(&mut conn, a, "401", Some(ConnectionStatus::Error))
+            .await
+            .unwrap(),
         2
     );
     let loaded = get_connection(&mut conn, a).await.unwrap().unwrap();
@@ -81,7 +115,9 @@ async fn health_and_status_counts() {
     assert_eq!(loaded.consecutive_errors, 0);
     assert!(loaded.last_success_at.is_some());
 
-    set_connection_status(&mut conn, b, ConnectionStatus::Paused).await.unwrap();
+    set_connection_status(&mut conn, b, ConnectionStatus::Paused)
+        .await
+        .unwrap();
     let counts = count_connections_by_status(&mut conn).await.unwrap();
     assert_eq!(
         counts,
@@ -93,9 +129,28 @@ async fn health_and_status_counts() {
         ]
     );
 
-    audit(&mut conn, "worker:1", "worker.completed", None, &json!({"processed": 3})).await.unwrap();
-    let last = audit(&mut conn, "worker:2", "worker.completed", Some(a), &json!({})).await.unwrap();
-    let entry = latest_audit(&mut conn, "worker.completed").await.unwrap().unwrap();
+    audit(
+        &mut conn,
+        "worker:1",
+        "worker.completed",
+        None,
+        &json!({"processed": 3}),
+    )
+    .await
+    .unwrap();
+    let last = audit(
+        &mut conn,
+        "worker:2",
+        "worker.completed",
+        Some(a),
+        &json!({}),
+    )
+    .await
+    .unwrap();
+    let entry = latest_audit(&mut conn, "worker.completed")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((entry.id, entry.actor.as_str()), (last, "worker:2"));
     assert_eq!(latest_audit(&mut conn, "nothing").await.unwrap(), None);
 }
@@ -120,8 +175,14 @@ async fn a_mapping_is_versioned() {
     assert_eq!(v1.required_fields, vec!["name".to_string()]);
     mapping.delete_behavior = DeleteBehavior::Unpublish;
     let v2 = set_mapping(&mut conn, connection, &mapping).await.unwrap();
-    assert_eq!((v2.version, v2.delete_behavior), (2, DeleteBehavior::Unpublish));
-    assert_eq!(get_mapping(&mut conn, connection).await.unwrap().unwrap(), v2);
+    assert_eq!(
+        (v2.version, v2.delete_behavior),
+        (2, DeleteBehavior::Unpublish)
+    );
+    assert_eq!(
+        get_mapping(&mut conn, connection).await.unwrap().unwrap(),
+        v2
+    );
 
     // A field map must be an object.
     mapping.field_map = json!([1, 2]);

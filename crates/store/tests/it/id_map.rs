@@ -13,9 +13,15 @@ async fn intent_then_synced_then_deleted() {
     let key = RecordKey::smartsuite(connection, "rec-1");
 
     assert_eq!(id_map::lookup(&mut conn, key).await.unwrap(), None);
-    assert_eq!(id_map::mark_deleted(&mut conn, key).await.unwrap(), None, "nothing to delete");
+    assert_eq!(
+        id_map::mark_deleted(&mut conn, key).await.unwrap(),
+        None,
+        "nothing to delete"
+    );
 
-    let intent = id_map::record_intent(&mut conn, key, "blue-shirt").await.unwrap();
+    let intent = id_map::record_intent(&mut conn, key, "blue-shirt")
+        .await
+        .unwrap();
     assert_eq!(intent.state, IdMapState::Creating);
     assert_eq!(intent.slug.as_deref(), Some("blue-shirt"));
     assert_eq!(intent.webflow_item_id, None);
@@ -23,14 +29,21 @@ async fn intent_then_synced_then_deleted() {
     let found = id_map::lookup(&mut conn, key).await.unwrap().unwrap();
     assert_eq!(found, intent);
 
-    let synced = id_map::mark_synced(&mut conn, key, "item-1", None, "hash-1").await.unwrap();
+    let synced = id_map::mark_synced(&mut conn, key, "item-1", None, "hash-1")
+        .await
+        .unwrap();
     assert_eq!(synced.state, IdMapState::Synced);
     assert_eq!(synced.webflow_item_id.as_deref(), Some("item-1"));
-    assert_eq!(synced.slug.as_deref(), Some("blue-shirt"), "the slug is kept");
+    assert_eq!(
+        synced.slug.as_deref(),
+        Some("blue-shirt"),
+        "the slug is kept"
+    );
     assert_eq!(synced.field_data_hash.as_deref(), Some("hash-1"));
 
-    let resynced =
-        id_map::mark_synced(&mut conn, key, "item-1", Some("blue-shirt-1"), "hash-2").await.unwrap();
+    let resynced = id_map::mark_synced(&mut conn, key, "item-1", Some("blue-shirt-1"), "hash-2")
+        .await
+        .unwrap();
     assert_eq!(resynced.field_data_hash.as_deref(), Some("hash-2"));
     assert_eq!(resynced.slug.as_deref(), Some("blue-shirt-1"));
     assert!(resynced.updated_at >= synced.updated_at);
@@ -38,14 +51,24 @@ async fn intent_then_synced_then_deleted() {
     let deleted = id_map::mark_deleted(&mut conn, key).await.unwrap().unwrap();
     assert_eq!(deleted.state, IdMapState::Deleted);
     assert_eq!(deleted.webflow_item_id.as_deref(), Some("item-1"));
-    assert_eq!(deleted.field_data_hash, None, "a recreate is never skipped as a no-op");
+    assert_eq!(
+        deleted.field_data_hash, None,
+        "a recreate is never skipped as a no-op"
+    );
 
     // A record can be synced without an intent (an update of an adopted item).
     let other = RecordKey::smartsuite(connection, "rec-2");
-    id_map::mark_synced(&mut conn, other, "item-2", Some("s2"), "h").await.unwrap();
-    let many = id_map::lookup_many(&mut conn, connection, id_map::SMARTSUITE, &["rec-1", "rec-2", "x"])
+    id_map::mark_synced(&mut conn, other, "item-2", Some("s2"), "h")
         .await
         .unwrap();
+    let many = id_map::lookup_many(
+        &mut conn,
+        connection,
+        id_map::SMARTSUITE,
+        &["rec-1", "rec-2", "x"],
+    )
+    .await
+    .unwrap();
     assert_eq!(many.len(), 2);
 
     // The id map goes with its connection.

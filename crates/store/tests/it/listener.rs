@@ -13,11 +13,19 @@ async fn an_enqueue_wakes_a_listener_and_silence_times_out() {
     let connection = common::connection(&mut conn).await;
     let mut listener = Listener::connect(db.url()).await.unwrap();
 
-    assert_eq!(listener.wait(Duration::from_millis(100)).await.unwrap(), Wakeup::TimedOut);
+    assert_eq!(
+        listener.wait(Duration::from_millis(100)).await.unwrap(),
+        Wakeup::TimedOut
+    );
 
     // A notification that arrives before the wait is not lost.
-    queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k1")).await.unwrap();
-    assert_eq!(listener.wait(Duration::from_secs(5)).await.unwrap(), Wakeup::Notified);
+    queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        listener.wait(Duration::from_secs(5)).await.unwrap(),
+        Wakeup::Notified
+    );
 
     // One arriving during the wait ends it.
     let waiting = tokio::spawn(async move {
@@ -26,12 +34,60 @@ async fn an_enqueue_wakes_a_listener_and_silence_times_out() {
         (wakeup, started.elapsed(), listener)
     });
     tokio::time::sleep(Duration::from_millis(50)).await;
-    queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k2")).await.unwrap();
+    queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k2"))
+        .await
+        .unwrap();
     let (wakeup, waited, mut listener) = waiting.await.unwrap();
     assert_eq!(wakeup, Wakeup::Notified);
     assert!(waited < Duration::from_secs(5), "{waited:?}");
 
-    // A duplicate inserts nothing and wakes nobody.
-    queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k2")).await.unwrap();
-    assert_eq!(listener.wait(Duration::from_millis(200)).await.unwrap(), Wakeup::TimedOut);
+    // A duplicate may wake a worker for nothing (harmless); the listener keeps working.
+    queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k2"))
+        .await
+        .unwrap();
+    listener.wait(Duration::from_millis(200)).await.unwrap();
+    assert_eq!(
+        listener.wait(Duration::from_millis(100)).await.unwrap(),
+        Wakeup::TimedOut
+    );
+}
+
+#[tokio::test]
+async fn events_enqueued_in_a_transaction_wake_workers_when_it_commits() {
+    use diesel_async::AsyncConnection as _;
+    let db = TestDb::new().await;
+    let store = common::store(&db, 2).await;
+    let mut conn = store.get().await.unwrap();
+    let connection = common::connection(&mut conn).await;
+    let mut listener = Listener::connect(db.url()).await.unwrap();
+
+    conn.transaction::<_, suiteflow_store::StoreError, _>(async |tx| {
+        let batch = [NewEvent::record(connection, "r", "t", "k1")];
+        queue::enqueue_many(tx, &batch).await?;
+        // Not committed yet: nobody is woken.
+        assert_eq!(
+            listener.wait(Duration::from_millis(150)).await.unwrap(),
+            Wakeup::TimedOut
+        );
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        listener.wait(Duration::from_secs(5)).await.unwrap(),
+        Wakeup::Notified
+    );
+
+    // A rolled-back enqueue wakes nobody.
+    let rolled_back = conn
+        .transaction::<(), suiteflow_store::StoreError, _>(async |tx| {
+            queue::enqueue(tx, &NewEvent::record(connection, "r", "t", "k2")).await?;
+            Err(suiteflow_store::StoreError::Invalid("roll back".into()))
+        })
+        .await;
+    assert!(rolled_back.is_err());
+    assert_eq!(
+        listener.wait(Duration::from_millis(150)).await.unwrap(),
+        Wakeup::TimedOut
+    );
 }

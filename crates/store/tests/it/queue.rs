@@ -33,20 +33,34 @@ async fn a_duplicate_enqueue_returns_the_original_and_inserts_nothing() {
     let event = NewEvent::record(connection, "rec-1", "record_updated", "key-1")
         .with_payload(json!({"record_id": "rec-1", "data": {"title": "a"}}));
     let first = queue::enqueue(&mut conn, &event).await.unwrap();
-    let Enqueued::Inserted(original) = first else { panic!("first enqueue: {first:?}") };
+    let Enqueued::Inserted(original) = first else {
+        panic!("first enqueue: {first:?}")
+    };
 
     // Same key, different payload: still a duplicate of the first.
     let again = event.clone().with_payload(json!({"other": true}));
-    assert_eq!(queue::enqueue(&mut conn, &again).await.unwrap(), Enqueued::Duplicate(original));
+    assert_eq!(
+        queue::enqueue(&mut conn, &again).await.unwrap(),
+        Enqueued::Duplicate(original)
+    );
     assert_eq!(count_events(&mut conn).await, 1);
-    let stored = queue::get_event(&mut conn, original).await.unwrap().unwrap();
+    let stored = queue::get_event(&mut conn, original)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.payload["data"]["title"], "a");
     assert_eq!(stored.status, EventStatus::Queued);
 
     // The key is unique per connection only.
     let other_connection = common::connection(&mut conn).await;
-    let elsewhere = NewEvent { connection_id: other_connection, ..event.clone() };
-    assert!(matches!(queue::enqueue(&mut conn, &elsewhere).await.unwrap(), Enqueued::Inserted(_)));
+    let elsewhere = NewEvent {
+        connection_id: other_connection,
+        ..event.clone()
+    };
+    assert!(matches!(
+        queue::enqueue(&mut conn, &elsewhere).await.unwrap(),
+        Enqueued::Inserted(_)
+    ));
     assert_eq!(count_events(&mut conn).await, 2);
 }
 
@@ -71,14 +85,23 @@ async fn a_batched_enqueue_reports_each_event_and_duplicates_within_the_batch() 
     ];
     let results = queue::enqueue_many(&mut conn, &batch).await.unwrap();
     assert_eq!(results.len(), 6);
-    let Enqueued::Inserted(k1) = results[0] else { panic!("{results:?}") };
+    let Enqueued::Inserted(k1) = results[0] else {
+        panic!("{results:?}")
+    };
     assert_eq!(results[1], Enqueued::Duplicate(existing));
     assert!(matches!(results[2], Enqueued::Inserted(_)));
     assert_eq!(results[3], Enqueued::Duplicate(k1));
-    let Enqueued::Inserted(pull) = results[4] else { panic!("{results:?}") };
+    let Enqueued::Inserted(pull) = results[4] else {
+        panic!("{results:?}")
+    };
     assert_eq!(results[5], Enqueued::Duplicate(pull));
     assert_eq!(count_events(&mut conn).await, 4);
-    assert!(queue::enqueue_many(&mut conn, &[]).await.unwrap().is_empty());
+    assert!(
+        queue::enqueue_many(&mut conn, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -88,22 +111,41 @@ async fn at_most_one_pull_is_pending_per_connection_but_one_may_queue_behind_a_r
     let mut conn = store.get().await.unwrap();
     let connection = common::connection(&mut conn).await;
 
-    let first = queue::enqueue(&mut conn, &NewEvent::pull(connection, "wh", "n1")).await.unwrap();
-    let second = queue::enqueue(&mut conn, &NewEvent::pull(connection, "wh", "n2")).await.unwrap();
+    let first = queue::enqueue(&mut conn, &NewEvent::pull(connection, "wh", "n1"))
+        .await
+        .unwrap();
+    let second = queue::enqueue(&mut conn, &NewEvent::pull(connection, "wh", "n2"))
+        .await
+        .unwrap();
     assert_eq!(second, Enqueued::Duplicate(first.id()));
 
     let claimed = queue::claim(&mut conn, "w1", 10, LEASE).await.unwrap();
     assert_eq!(claimed.len(), 1);
     // The running pull may have read the cursor already: a new notification queues another.
-    let third = queue::enqueue(&mut conn, &NewEvent::pull(connection, "wh", "n3")).await.unwrap();
-    let Enqueued::Inserted(third) = third else { panic!("{third:?}") };
-    // Only one pull is in flight per connection.
-    assert!(queue::claim(&mut conn, "w2", 10, LEASE).await.unwrap().is_empty());
-
-    // Failing the running pull would make two pending pulls: it is skipped instead.
-    let status = queue::fail(&mut conn, "w1", first.id(), "timeout", OffsetDateTime::now_utc())
+    let third = queue::enqueue(&mut conn, &NewEvent::pull(connection, "wh", "n3"))
         .await
         .unwrap();
+    let Enqueued::Inserted(third) = third else {
+        panic!("{third:?}")
+    };
+    // Only one pull is in flight per connection.
+    assert!(
+        queue::claim(&mut conn, "w2", 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Failing the running pull would make two pending pulls: it is skipped instead.
+    let status = queue::fail(
+        &mut conn,
+        "w1",
+        first.id(),
+        "timeout",
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
     assert_eq!(status, EventStatus::Skipped);
     assert_eq!(status_of(&mut conn, third).await, EventStatus::Queued);
 }
@@ -116,12 +158,21 @@ async fn claim_sets_the_lease_and_outcomes_are_recorded() {
     let connection = common::connection(&mut conn).await;
     let mut ids = Vec::new();
     for i in 0..4 {
-        let e = NewEvent::record(connection, format!("r{i}"), "record_updated", format!("k{i}"));
+        let e = NewEvent::record(
+            connection,
+            format!("r{i}"),
+            "record_updated",
+            format!("k{i}"),
+        );
         ids.push(queue::enqueue(&mut conn, &e).await.unwrap().id());
     }
 
     let claimed = queue::claim(&mut conn, "w1", 3, LEASE).await.unwrap();
-    assert_eq!(claimed.iter().map(|e| e.id).collect::<Vec<_>>(), ids[..3], "queue order");
+    assert_eq!(
+        claimed.iter().map(|e| e.id).collect::<Vec<_>>(),
+        ids[..3],
+        "queue order"
+    );
     for e in &claimed {
         assert_eq!(e.status, EventStatus::Processing);
         assert_eq!(e.attempts, 1);
@@ -135,7 +186,9 @@ async fn claim_sets_the_lease_and_outcomes_are_recorded() {
         webflow_response: Some(json!({"id": "item-1"})),
         warnings: vec!["price: not a number".into()],
     };
-    queue::complete(&mut conn, "w1", ids[0], &done).await.unwrap();
+    queue::complete(&mut conn, "w1", ids[0], &done)
+        .await
+        .unwrap();
     let e = queue::get_event(&mut conn, ids[0]).await.unwrap().unwrap();
     assert_eq!(e.status, EventStatus::Success);
     assert!(e.partial_success);
@@ -144,23 +197,41 @@ async fn claim_sets_the_lease_and_outcomes_are_recorded() {
     assert!(e.locked_by.is_none() && e.lease_expires_at.is_none());
     assert!(e.processed_at.is_some() && e.duration_ms.is_some());
 
-    queue::dead_letter(&mut conn, "w1", ids[1], "400 validation_error").await.unwrap();
+    queue::dead_letter(&mut conn, "w1", ids[1], "400 validation_error")
+        .await
+        .unwrap();
     let e = queue::get_event(&mut conn, ids[1]).await.unwrap().unwrap();
-    assert_eq!((e.status, e.error.as_deref()), (EventStatus::DeadLetter, Some("400 validation_error")));
+    assert_eq!(
+        (e.status, e.error.as_deref()),
+        (EventStatus::DeadLetter, Some("400 validation_error"))
+    );
 
     // release puts the event back without spending the attempt.
-    assert_eq!(queue::release(&mut conn, "w1", ids[2], None).await.unwrap(), EventStatus::Queued);
+    assert_eq!(
+        queue::release(&mut conn, "w1", ids[2], None).await.unwrap(),
+        EventStatus::Queued
+    );
     let e = queue::get_event(&mut conn, ids[2]).await.unwrap().unwrap();
-    assert_eq!((e.status, e.attempts, e.locked_by), (EventStatus::Queued, 0, None));
+    assert_eq!(
+        (e.status, e.attempts, e.locked_by),
+        (EventStatus::Queued, 0, None)
+    );
 
     // A finished event cannot be completed again, by anyone.
-    let err = queue::complete(&mut conn, "w1", ids[0], &Completion::default()).await.unwrap_err();
-    assert!(matches!(err, StoreError::LeaseLost { event } if event == ids[0]), "{err:?}");
+    let err = queue::complete(&mut conn, "w1", ids[0], &Completion::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::LeaseLost { event } if event == ids[0]),
+        "{err:?}"
+    );
 
     // Batched completion reports the ids it could not complete.
     let claimed = queue::claim(&mut conn, "w2", 10, LEASE).await.unwrap();
     assert_eq!(claimed.len(), 2);
-    let lost = queue::complete_many(&mut conn, "w2", &[ids[2], ids[3], ids[0]]).await.unwrap();
+    let lost = queue::complete_many(&mut conn, "w2", &[ids[2], ids[3], ids[0]])
+        .await
+        .unwrap();
     assert_eq!(lost, vec![ids[0]]);
     assert_eq!(status_of(&mut conn, ids[3]).await, EventStatus::Success);
 
@@ -168,7 +239,10 @@ async fn claim_sets_the_lease_and_outcomes_are_recorded() {
     assert!(queue::requeue(&mut conn, ids[1]).await.unwrap());
     let e = queue::get_event(&mut conn, ids[1]).await.unwrap().unwrap();
     assert_eq!((e.status, e.attempts), (EventStatus::Queued, 0));
-    assert!(!queue::requeue(&mut conn, ids[1]).await.unwrap(), "already queued");
+    assert!(
+        !queue::requeue(&mut conn, ids[1]).await.unwrap(),
+        "already queued"
+    );
 }
 
 #[tokio::test]
@@ -183,7 +257,9 @@ async fn an_expired_lease_is_reclaimed_and_the_first_owner_is_refused() {
         .id();
 
     // A lease that is over as soon as the claim commits: no waiting needed.
-    let first = queue::claim(&mut conn, "w1", 1, Duration::ZERO).await.unwrap();
+    let first = queue::claim(&mut conn, "w1", 1, Duration::ZERO)
+        .await
+        .unwrap();
     assert_eq!(first.len(), 1);
     let second = queue::claim(&mut conn, "w2", 1, LEASE).await.unwrap();
     assert_eq!(second.iter().map(|e| e.id).collect::<Vec<_>>(), vec![id]);
@@ -191,23 +267,42 @@ async fn an_expired_lease_is_reclaimed_and_the_first_owner_is_refused() {
     assert_eq!(second[0].locked_by.as_deref(), Some("w2"));
 
     // A live lease is not taken over.
-    assert!(queue::claim(&mut conn, "w3", 1, LEASE).await.unwrap().is_empty());
+    assert!(
+        queue::claim(&mut conn, "w3", 1, LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Every outcome of the first owner is refused and changes nothing.
     let now = OffsetDateTime::now_utc();
     for refused in [
-        queue::complete(&mut conn, "w1", id, &Completion::default()).await.map(|_| ()),
-        queue::fail(&mut conn, "w1", id, "late", now).await.map(|_| ()),
+        queue::complete(&mut conn, "w1", id, &Completion::default())
+            .await
+            .map(|_| ()),
+        queue::fail(&mut conn, "w1", id, "late", now)
+            .await
+            .map(|_| ()),
         queue::dead_letter(&mut conn, "w1", id, "late").await,
         queue::release(&mut conn, "w1", id, None).await.map(|_| ()),
-        queue::extend_lease(&mut conn, "w1", id, LEASE).await.map(|_| ()),
+        queue::extend_lease(&mut conn, "w1", id, LEASE)
+            .await
+            .map(|_| ()),
     ] {
-        assert!(matches!(refused, Err(StoreError::LeaseLost { .. })), "{refused:?}");
+        assert!(
+            matches!(refused, Err(StoreError::LeaseLost { .. })),
+            "{refused:?}"
+        );
     }
     let e = queue::get_event(&mut conn, id).await.unwrap().unwrap();
-    assert_eq!((e.status, e.locked_by.as_deref(), e.error), (EventStatus::Processing, Some("w2"), None));
+    assert_eq!(
+        (e.status, e.locked_by.as_deref(), e.error),
+        (EventStatus::Processing, Some("w2"), None)
+    );
 
-    queue::complete(&mut conn, "w2", id, &Completion::default()).await.unwrap();
+    queue::complete(&mut conn, "w2", id, &Completion::default())
+        .await
+        .unwrap();
     assert_eq!(status_of(&mut conn, id).await, EventStatus::Success);
 }
 
@@ -222,12 +317,26 @@ async fn a_failed_event_is_not_claimed_before_its_retry_after() {
         .unwrap()
         .id();
 
-    assert_eq!(queue::claim(&mut conn, "w1", 1, LEASE).await.unwrap().len(), 1);
+    assert_eq!(
+        queue::claim(&mut conn, "w1", 1, LEASE).await.unwrap().len(),
+        1
+    );
     let later = OffsetDateTime::now_utc() + time::Duration::hours(1);
-    let status = queue::fail(&mut conn, "w1", id, "503 from Webflow", later).await.unwrap();
+    let status = queue::fail(&mut conn, "w1", id, "503 from Webflow", later)
+        .await
+        .unwrap();
     assert_eq!(status, EventStatus::Failed);
-    assert!(queue::claim(&mut conn, "w2", 10, LEASE).await.unwrap().is_empty());
-    assert_eq!(queue::queue_depth(&mut conn).await.unwrap(), 1, "failed events count as depth");
+    assert!(
+        queue::claim(&mut conn, "w2", 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        queue::queue_depth(&mut conn).await.unwrap(),
+        1,
+        "failed events count as depth"
+    );
 
     // Move the retry time into the past: due now.
     diesel::update(events::table.find(id))
@@ -237,12 +346,22 @@ async fn a_failed_event_is_not_claimed_before_its_retry_after() {
         .unwrap();
     let claimed = queue::claim(&mut conn, "w2", 10, LEASE).await.unwrap();
     assert_eq!(claimed.len(), 1);
-    assert_eq!((claimed[0].attempts, claimed[0].error.as_deref()), (2, Some("503 from Webflow")));
+    assert_eq!(
+        (claimed[0].attempts, claimed[0].error.as_deref()),
+        (2, Some("503 from Webflow"))
+    );
 
     // A release with a retry time (a 429) is honoured the same way.
     let later = OffsetDateTime::now_utc() + time::Duration::hours(1);
-    queue::release(&mut conn, "w2", id, Some(later)).await.unwrap();
-    assert!(queue::claim(&mut conn, "w3", 10, LEASE).await.unwrap().is_empty());
+    queue::release(&mut conn, "w2", id, Some(later))
+        .await
+        .unwrap();
+    assert!(
+        queue::claim(&mut conn, "w3", 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let e = queue::get_event(&mut conn, id).await.unwrap().unwrap();
     assert_eq!((e.status, e.attempts), (EventStatus::Queued, 1));
 }
@@ -268,20 +387,36 @@ async fn an_older_event_of_a_record_with_a_newer_one_is_skipped() {
     claimed_ids.sort();
     let mut expected = vec![ids[2], other];
     expected.sort();
-    assert_eq!(claimed_ids, expected, "only the newest event of the record is processed");
+    assert_eq!(
+        claimed_ids, expected,
+        "only the newest event of the record is processed"
+    );
     assert_eq!(status_of(&mut conn, ids[0]).await, EventStatus::Skipped);
     assert_eq!(status_of(&mut conn, ids[1]).await, EventStatus::Skipped);
 
     // While the newest is in flight, a newer one waits (never two in flight) ...
-    let newer = queue::enqueue(&mut conn, &NewEvent::record(connection, "same-record", "t", "k3"))
-        .await
-        .unwrap()
-        .id();
-    assert!(queue::claim(&mut conn, "w2", 10, LEASE).await.unwrap().is_empty());
+    let newer = queue::enqueue(
+        &mut conn,
+        &NewEvent::record(connection, "same-record", "t", "k3"),
+    )
+    .await
+    .unwrap()
+    .id();
+    assert!(
+        queue::claim(&mut conn, "w2", 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // ... and is claimed once the one in flight is done.
-    queue::complete(&mut conn, "w1", ids[2], &Completion::default()).await.unwrap();
+    queue::complete(&mut conn, "w1", ids[2], &Completion::default())
+        .await
+        .unwrap();
     let claimed = queue::claim(&mut conn, "w2", 10, LEASE).await.unwrap();
-    assert_eq!(claimed.iter().map(|e| e.id).collect::<Vec<_>>(), vec![newer]);
+    assert_eq!(
+        claimed.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![newer]
+    );
 }
 
 #[tokio::test]
@@ -290,16 +425,35 @@ async fn events_of_connections_that_are_not_active_wait() {
     let store = common::store(&db, 2).await;
     let mut conn = store.get().await.unwrap();
     let connection = common::connection(&mut conn).await;
-    queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k")).await.unwrap();
+    queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k"))
+        .await
+        .unwrap();
 
-    for status in [ConnectionStatus::Paused, ConnectionStatus::Error, ConnectionStatus::Archived] {
-        set_connection_status(&mut conn, connection, status).await.unwrap();
-        assert!(queue::claim(&mut conn, "w", 10, LEASE).await.unwrap().is_empty(), "{status}");
+    for status in [
+        ConnectionStatus::Paused,
+        ConnectionStatus::Error,
+        ConnectionStatus::Archived,
+    ] {
+        set_connection_status(&mut conn, connection, status)
+            .await
+            .unwrap();
+        assert!(
+            queue::claim(&mut conn, "w", 10, LEASE)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{status}"
+        );
         assert_eq!(queue::queue_depth(&mut conn).await.unwrap(), 0);
     }
-    set_connection_status(&mut conn, connection, ConnectionStatus::Active).await.unwrap();
+    set_connection_status(&mut conn, connection, ConnectionStatus::Active)
+        .await
+        .unwrap();
     assert_eq!(queue::queue_depth(&mut conn).await.unwrap(), 1);
-    assert_eq!(queue::claim(&mut conn, "w", 10, LEASE).await.unwrap().len(), 1);
+    assert_eq!(
+        queue::claim(&mut conn, "w", 10, LEASE).await.unwrap().len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -320,25 +474,56 @@ async fn depth_age_and_retention_purge_in_batches() {
         .await
         .unwrap();
     let age = queue::oldest_event_age(&mut conn).await.unwrap().unwrap();
-    assert!(age >= Duration::from_secs(599) && age < Duration::from_secs(700), "{age:?}");
+    assert!(
+        age >= Duration::from_secs(599) && age < Duration::from_secs(700),
+        "{age:?}"
+    );
     assert_eq!(queue::queue_depth(&mut conn).await.unwrap(), 25);
 
     let claimed = queue::claim(&mut conn, "w", 25, LEASE).await.unwrap();
     let ids: Vec<_> = claimed.iter().map(|e| e.id).collect();
-    assert!(queue::complete_many(&mut conn, "w", &ids[..20]).await.unwrap().is_empty());
+    assert!(
+        queue::complete_many(&mut conn, "w", &ids[..20])
+            .await
+            .unwrap()
+            .is_empty()
+    );
     for id in &ids[20..] {
-        queue::dead_letter(&mut conn, "w", *id, "bad").await.unwrap();
+        queue::dead_letter(&mut conn, "w", *id, "bad")
+            .await
+            .unwrap();
     }
     assert_eq!(queue::queue_depth(&mut conn).await.unwrap(), 0);
 
     // Nothing finished before an hour ago: nothing purged.
     let hour_ago = OffsetDateTime::now_utc() - time::Duration::hours(1);
-    assert_eq!(queue::purge_finished(&mut conn, hour_ago, 100, true).await.unwrap(), 0);
+    assert_eq!(
+        queue::purge_finished(&mut conn, hour_ago, 100, true)
+            .await
+            .unwrap(),
+        0
+    );
     let soon = OffsetDateTime::now_utc() + time::Duration::seconds(5);
-    assert_eq!(queue::purge_finished(&mut conn, soon, 7, false).await.unwrap(), 7, "one batch");
-    assert_eq!(queue::purge_finished_all(&mut conn, soon, 7, false).await.unwrap(), 13);
+    assert_eq!(
+        queue::purge_finished(&mut conn, soon, 7, false)
+            .await
+            .unwrap(),
+        7,
+        "one batch"
+    );
+    assert_eq!(
+        queue::purge_finished_all(&mut conn, soon, 7, false)
+            .await
+            .unwrap(),
+        13
+    );
     assert_eq!(count_events(&mut conn).await, 5, "dead letters are kept");
-    assert_eq!(queue::purge_finished_all(&mut conn, soon, 7, true).await.unwrap(), 5);
+    assert_eq!(
+        queue::purge_finished_all(&mut conn, soon, 7, true)
+            .await
+            .unwrap(),
+        5
+    );
     assert_eq!(count_events(&mut conn).await, 0);
 }
 
@@ -349,8 +534,16 @@ async fn deleting_a_connection_deletes_its_events() {
     let mut conn = store.get().await.unwrap();
     let connection = common::connection(&mut conn).await;
     let keep = common::connection(&mut conn).await;
-    queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k")).await.unwrap();
-    queue::enqueue(&mut conn, &NewEvent::record(keep, "r", "t", "k")).await.unwrap();
-    assert!(suiteflow_store::delete_connection(&mut conn, connection).await.unwrap());
+    queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k"))
+        .await
+        .unwrap();
+    queue::enqueue(&mut conn, &NewEvent::record(keep, "r", "t", "k"))
+        .await
+        .unwrap();
+    assert!(
+        suiteflow_store::delete_connection(&mut conn, connection)
+            .await
+            .unwrap()
+    );
     assert_eq!(count_events(&mut conn).await, 1);
 }

@@ -21,7 +21,14 @@ async fn eight_concurrent_claimers_complete_ten_thousand_events_exactly_once() {
     let mut conn = store.get().await.unwrap();
     let connection = common::connection(&mut conn).await;
     let all: Vec<NewEvent> = (0..EVENTS)
-        .map(|i| NewEvent::record(connection, format!("rec-{i}"), "record_updated", format!("k{i}")))
+        .map(|i| {
+            NewEvent::record(
+                connection,
+                format!("rec-{i}"),
+                "record_updated",
+                format!("k{i}"),
+            )
+        })
         .collect();
     for chunk in all.chunks(1000) {
         queue::enqueue_many(&mut conn, chunk).await.unwrap();
@@ -52,7 +59,9 @@ async fn eight_concurrent_claimers_complete_ten_thousand_events_exactly_once() {
                         completed.push(id);
                     }
                 } else {
-                    let lost = queue::complete_many(&mut conn, &worker, &ids).await.unwrap();
+                    let lost = queue::complete_many(&mut conn, &worker, &ids)
+                        .await
+                        .unwrap();
                     assert!(lost.is_empty(), "{lost:?}");
                     completed.extend(ids);
                 }
@@ -68,7 +77,11 @@ async fn eight_concurrent_claimers_complete_ten_thousand_events_exactly_once() {
     let total: usize = per_worker.iter().map(Vec::len).sum();
     let distinct: HashSet<EventId> = per_worker.iter().flatten().copied().collect();
     assert_eq!(total, EVENTS, "completions counted across workers");
-    assert_eq!(distinct.len(), EVENTS, "each event completed by exactly one worker");
+    assert_eq!(
+        distinct.len(),
+        EVENTS,
+        "each event completed by exactly one worker"
+    );
     assert!(
         per_worker.iter().filter(|c| !c.is_empty()).count() > 1,
         "the work was shared between claimers"
@@ -182,7 +195,11 @@ async fn two_events_of_one_record_are_never_in_flight_together() {
         processed += c.await.unwrap();
     }
 
-    assert!(violations.lock().unwrap().is_empty(), "overlaps: {:?}", violations.lock().unwrap());
+    assert!(
+        violations.lock().unwrap().is_empty(),
+        "overlaps: {:?}",
+        violations.lock().unwrap()
+    );
     // Every event ended as processed or superseded, and the newest of each record was written.
     let rows: Vec<(String, i64, EventStatus)> = events::table
         .select((events::external_id, events::seq, events::status))
@@ -192,14 +209,20 @@ async fn two_events_of_one_record_are_never_in_flight_together() {
     assert_eq!(rows.len(), 2 * ROUNDS * RECORDS);
     let mut newest: HashMap<String, (i64, EventStatus)> = HashMap::new();
     for (record, seq, status) in &rows {
-        assert!(matches!(status, EventStatus::Success | EventStatus::Skipped), "{status}");
+        assert!(
+            matches!(status, EventStatus::Success | EventStatus::Skipped),
+            "{status}"
+        );
         let entry = newest.entry(record.clone()).or_insert((*seq, *status));
         if *seq > entry.0 {
             *entry = (*seq, *status);
         }
     }
     assert_eq!(newest.len(), RECORDS);
-    assert!(newest.values().all(|(_, s)| *s == EventStatus::Success), "{newest:?}");
+    assert!(
+        newest.values().all(|(_, s)| *s == EventStatus::Success),
+        "{newest:?}"
+    );
     let successes = rows.iter().filter(|r| r.2 == EventStatus::Success).count();
     assert_eq!(processed, successes);
 }

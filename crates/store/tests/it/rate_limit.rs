@@ -27,17 +27,21 @@ async fn the_bucket_never_grants_more_than_its_rate_in_any_window_with_four_take
             while started.elapsed() < run_for {
                 // Mix single and double takes.
                 let n = 1 + (t % 2);
-                match take_from(&mut conn, connection, "test", n, rate).await.unwrap() {
+                match take_from(&mut conn, connection, "test", n, rate)
+                    .await
+                    .unwrap()
+                {
                     Take::Granted { at } => {
-                        grants.lock().unwrap().extend(std::iter::repeat_n(at, n as usize));
+                        grants
+                            .lock()
+                            .unwrap()
+                            .extend(std::iter::repeat_n(at, n as usize));
                     }
                     Take::RetryAt(at) => {
                         refusals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         // Sleep until then (capped), like a worker would; sometimes retry early.
-                        let wait = (at - OffsetDateTime::now_utc()).clamp(
-                            time::Duration::ZERO,
-                            time::Duration::milliseconds(30),
-                        );
+                        let wait = (at - OffsetDateTime::now_utc())
+                            .clamp(time::Duration::ZERO, time::Duration::milliseconds(30));
                         tokio::time::sleep(wait.unsigned_abs() / (1 + t)).await;
                     }
                 }
@@ -53,14 +57,26 @@ async fn the_bucket_never_grants_more_than_its_rate_in_any_window_with_four_take
     let window = time::Duration::seconds(1);
     let mut worst = 0;
     for (i, start) in grants.iter().enumerate() {
-        let in_window = grants[i..].iter().take_while(|t| **t < *start + window).count();
+        let in_window = grants[i..]
+            .iter()
+            .take_while(|t| **t < *start + window)
+            .count();
         worst = worst.max(in_window);
     }
-    assert!(worst <= 20, "{worst} tokens granted within one window (limit 20)");
+    assert!(
+        worst <= 20,
+        "{worst} tokens granted within one window (limit 20)"
+    );
     // The bucket did grant at about its rate (3.5 windows: burst 4 + 17 per window).
     assert!(grants.len() >= 50, "only {} tokens granted", grants.len());
-    assert!(worst >= 15, "the window was never close to full ({worst}): the test proves nothing");
-    assert!(refusals.load(std::sync::atomic::Ordering::Relaxed) > 0, "takers were never refused");
+    assert!(
+        worst >= 15,
+        "the window was never close to full ({worst}): the test proves nothing"
+    );
+    assert!(
+        refusals.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "takers were never refused"
+    );
 }
 
 #[tokio::test]
@@ -71,10 +87,18 @@ async fn a_refusal_says_when_to_come_back_and_takes_nothing() {
     let connection = common::connection(&mut conn).await;
     // 60 per minute with a burst of 2: two at once, then one per second.
     let rate = Rate::per_minute(60).with_burst(2);
-    let first = take_from(&mut conn, connection, "b", 2, rate).await.unwrap();
-    let Take::Granted { at } = first else { panic!("{first:?}") };
-    let refused = take_from(&mut conn, connection, "b", 1, rate).await.unwrap();
-    let Take::RetryAt(retry_at) = refused else { panic!("{refused:?}") };
+    let first = take_from(&mut conn, connection, "b", 2, rate)
+        .await
+        .unwrap();
+    let Take::Granted { at } = first else {
+        panic!("{first:?}")
+    };
+    let refused = take_from(&mut conn, connection, "b", 1, rate)
+        .await
+        .unwrap();
+    let Take::RetryAt(retry_at) = refused else {
+        panic!("{refused:?}")
+    };
     // 59 tokens refill per minute: one token takes 60/59 s from the first grant.
     let wait = retry_at - at;
     assert!(
@@ -82,11 +106,18 @@ async fn a_refusal_says_when_to_come_back_and_takes_nothing() {
         "{wait}"
     );
     // Another bucket, another connection: independent.
-    assert!(take_from(&mut conn, connection, "other", 2, rate).await.unwrap().is_granted());
+    assert!(
+        take_from(&mut conn, connection, "other", 2, rate)
+            .await
+            .unwrap()
+            .is_granted()
+    );
     let other = common::connection(&mut conn).await;
     assert!(take(&mut conn, other, 1, 60).await.unwrap().is_granted());
 
     // Asking for more than the bucket can ever hold is refused up front.
-    let too_many = take_from(&mut conn, connection, "b", 3, rate).await.unwrap_err();
+    let too_many = take_from(&mut conn, connection, "b", 3, rate)
+        .await
+        .unwrap_err();
     assert!(matches!(too_many, StoreError::Invalid(_)), "{too_many:?}");
 }

@@ -1,0 +1,458 @@
+//! Webhook in, Webflow item out: the end-to-end cases of issue 7.
+
+use serde_json::json;
+use suiteflow_store::{ConnectionStatus, EventStatus};
+use suiteflow_test_support::fixtures::ConnectionSpec;
+
+use crate::support::*;
+
+fn item_named<'a>(items: &'a [serde_json::Value], name: &str) -> Option<&'a serde_json::Value> {
+    items.iter().find(|i| i["fieldData"]["name"] == name)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_update_delete_reach_webflow() {
+    let p = Pipeline::start().await;
+    assert_eq!(
+        p.push(
+            "record_created",
+            "rec_1",
+            json!({"title": "Oak Chair", "price": "120"}),
+            "k1"
+        )
+        .await,
+        202
+    );
+    p.sync().await;
+    let items = p.items();
+    assert_eq!(items.len(), 1);
+    let item = &items[0];
+    assert_eq!(item["fieldData"]["name"], "Oak Chair");
+    assert_eq!(item["fieldData"]["slug"], "oak-chair");
+    assert_eq!(item["fieldData"]["price"], 120.0);
+    assert_eq!(item["isDraft"], false, "created live");
+    let id = item["id"].clone();
+
+    assert_eq!(
+        p.push(
+            "record_updated",
+            "rec_1",
+            json!({"title": "Oak Chair", "price": "99.5"}),
+            "k2"
+        )
+        .await,
+        202
+    );
+    p.sync().await;
+    let items = p.items();
+    assert_eq!(items.len(), 1, "updated in place");
+    assert_eq!(items[0]["id"], id);
+    assert_eq!(items[0]["fieldData"]["price"], 99.5);
+
+    assert_eq!(
+        p.push("record_deleted", "rec_1", json!({}), "k3").await,
+        202
+    );
+    p.sync().await;
+    let items = p.items();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["isArchived"], true, "archived by default");
+    assert_eq!(p.count(EventStatus::Success).await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_duplicate_webhook_writes_once_and_an_unchanged_record_makes_no_call() {
+    let p = Pipeline::start().await;
+    let data = json!({"title": "Lamp", "price": "10"});
+    assert_eq!(
+        p.push("record_created", "rec_1", data.clone(), "same")
+            .await,
+        202
+    );
+    assert_eq!(
+        p.push("record_created", "rec_1", data.clone(), "same")
+            .await,
+        409
+    );
+    p.sync().await;
+    assert_eq!(p.items().len(), 1);
+    // The same content again under a new key: mapped, hashed, skipped.
+    let before = p.wf.requests().len();
+    assert_eq!(p.push("record_updated", "rec_1", data, "again").await, 202);
+    p.sync().await;
+    let writes = p.wf.requests()[before..]
+        .iter()
+        .filter(|r| r.method != "GET")
+        .count();
+    assert_eq!(writes, 0, "no Webflow write for unchanged content");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn out_of_order_updates_leave_the_newest_state() {
+    let p = Pipeline::start().await;
+    for (n, price) in ["1", "2", "3"].iter().enumerate() {
+        let status = p
+            .push(
+                "record_updated",
+                "rec_1",
+                json!({"title": "Desk", "price": price}),
+                &format!("v{n}"),
+            )
+            .await;
+        assert_eq!(status, 202);
+    }
+    p.sync().await;
+    let items = p.items();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["fieldData"]["price"], 3.0);
+    assert_eq!(
+        p.count(EventStatus::Skipped).await,
+        2,
+        "older events superseded"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webflow_500s_and_429s_end_in_success() {
+    let p = Pipeline::start().await;
+    p.wf.fail_next(3, 500);
+    for n in 0..5 {
+        let data = json!({"title": format!("Item {n}"), "price": "5"});
+        assert_eq!(
+            p.push("record_created", &format!("r{n}"), data, &format!("k{n}"))
+                .await,
+            202
+        );
+    }
+    p.sync().await;
+    assert_eq!(p.items().len(), 5);
+    assert_eq!(p.count(EventStatus::Success).await, 5);
+
+    p.wf.fail_next(1, 429);
+    assert_eq!(
+        p.push(
+            "record_created",
+            "r9",
+            json!({"title": "After 429", "price": "1"}),
+            "k9"
+        )
+        .await,
+        202
+    );
+    p.worker.run_until_empty().await.unwrap();
+    // Rescheduled for Retry-After without spending an attempt.
+    let store = p.store().await;
+    let mut conn = store.get().await.unwrap();
+    let waiting = p.count(EventStatus::Queued).await;
+    assert_eq!(waiting, 1);
+    let attempts: Vec<i32> = {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        suiteflow_store::schema::events::table
+            .filter(suiteflow_store::schema::events::external_id.eq("r9"))
+            .select(suiteflow_store::schema::events::attempts)
+            .load(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(attempts, vec![0], "a 429 does not spend an attempt");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_token_stops_the_connection_and_keeps_its_events() {
+    let p = Pipeline::start().await;
+    // The token is revoked: the connection now holds one Webflow refuses.
+    {
+        let keys = suiteflow_test_support::fixtures::test_keys();
+        let aad = suiteflow_store::SecretColumn::WebflowToken.aad(p.connection);
+        let e = keys.encrypt_secret(b"revoked-token", &aad).unwrap();
+        let sealed = suiteflow_store::Sealed {
+            ciphertext: e.ciphertext_b64,
+            iv: e.iv_b64,
+        };
+        let changes = suiteflow_store::ConnectionChanges::default().webflow_token(sealed);
+        let store = p.store().await;
+        let mut conn = store.get().await.unwrap();
+        suiteflow_store::update_connection(&mut conn, p.connection, &changes)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        p.push(
+            "record_created",
+            "rec_1",
+            json!({"title": "X", "price": "1"}),
+            "k"
+        )
+        .await,
+        202
+    );
+    p.worker.run_until_empty().await.unwrap();
+    assert_eq!(
+        p.count(EventStatus::Queued).await,
+        1,
+        "the event waits: {:?}",
+        p.statuses().await
+    );
+    assert_eq!(p.count(EventStatus::DeadLetter).await, 0);
+    let store = p.store().await;
+    let mut conn = store.get().await.unwrap();
+    let connection = suiteflow_store::get_connection(&mut conn, p.connection)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(connection.status, ConnectionStatus::Error);
+    assert!(
+        connection
+            .last_error_message
+            .unwrap_or_default()
+            .contains("401")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_last_attempt_dead_letters_with_the_error_kept() {
+    let p = Pipeline::start_with(Options {
+        spec: ConnectionSpec {
+            rate_limit_per_min: 1000,
+            retry_backoff_ms: 1,
+            max_retries: 3,
+            ..ConnectionSpec::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    // A first record warms the connection (schemas fetched), then every create fails.
+    assert_eq!(
+        p.push(
+            "record_created",
+            "ok",
+            json!({"title": "Fine", "price": "1"}),
+            "k0"
+        )
+        .await,
+        202
+    );
+    p.sync().await;
+    p.wf.fail_next(100, 503);
+    assert_eq!(
+        p.push(
+            "record_created",
+            "rec_1",
+            json!({"title": "X", "price": "1"}),
+            "k"
+        )
+        .await,
+        202
+    );
+    p.sync().await;
+    let store = p.store().await;
+    let mut conn = store.get().await.unwrap();
+    let events = {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        suiteflow_store::schema::events::table
+            .filter(suiteflow_store::schema::events::external_id.eq("rec_1"))
+            .select(suiteflow_store::queue::Event::as_select())
+            .load::<suiteflow_store::queue::Event>(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].status, EventStatus::DeadLetter);
+    assert_eq!(events[0].attempts, 3);
+    assert!(
+        events[0].error.clone().unwrap_or_default().contains("503"),
+        "{:?}",
+        events[0].error
+    );
+    p.wf.clear_faults();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_whose_answer_was_lost_is_adopted_not_duplicated() {
+    let p = Pipeline::start().await;
+    // Webflow applies the create, then the connection drops before the answer.
+    p.wf.drop_next_after_apply(1);
+    assert_eq!(
+        p.push(
+            "record_created",
+            "rec_1",
+            json!({"title": "Sofa", "price": "700"}),
+            "k"
+        )
+        .await,
+        202
+    );
+    p.sync().await;
+    let items = p.items();
+    assert_eq!(items.len(), 1, "no duplicate item: {items:?}");
+    assert_eq!(p.count(EventStatus::Success).await, 1);
+    // Later updates go to the adopted item.
+    assert_eq!(
+        p.push(
+            "record_updated",
+            "rec_1",
+            json!({"title": "Sofa", "price": "650"}),
+            "k2"
+        )
+        .await,
+        202
+    );
+    p.sync().await;
+    let items = p.items();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["fieldData"]["price"], 650.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_taken_slug_gets_a_suffix() {
+    let p = Pipeline::start().await;
+    assert_eq!(
+        p.push(
+            "record_created",
+            "a",
+            json!({"title": "Stool", "price": "1"}),
+            "ka"
+        )
+        .await,
+        202
+    );
+    assert_eq!(
+        p.push(
+            "record_created",
+            "b",
+            json!({"title": "Stool", "price": "2"}),
+            "kb"
+        )
+        .await,
+        202
+    );
+    p.sync().await;
+    let mut slugs: Vec<String> = p
+        .items()
+        .iter()
+        .map(|i| i["fieldData"]["slug"].as_str().unwrap().to_string())
+        .collect();
+    slugs.sort();
+    assert_eq!(slugs, ["stool", "stool-1"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_smartsuite_ping_pulls_events_into_items() {
+    let p = Pipeline::start().await;
+    let token = "ping-token-123";
+    let url = format!(
+        "{}/api/hooks/smartsuite/{}/{token}",
+        p.ingress, p.connection.0
+    );
+    let client = suiteflow_smartsuite_client::SmartSuiteClient::builder(
+        p.ss.api_base(),
+        p.ss.webhooks_base(),
+        p.ss.account_id(),
+        suiteflow_crypto::SecretString::new(p.ss.api_key()),
+    )
+    .build()
+    .unwrap();
+    let webhook = client
+        .create_webhook(&suiteflow_smartsuite_client::NewWebhook {
+            solution_id: p.solution.clone(),
+            filter: json!({"applications": {"application_ids": [p.table]}}),
+            kinds: vec![
+                "RECORD_CREATED".into(),
+                "RECORD_UPDATED".into(),
+                "RECORD_DELETED".into(),
+            ],
+            notification_url: url,
+        })
+        .await
+        .unwrap();
+    let store = p.store().await;
+    {
+        use ring::digest::{SHA256, digest};
+        let mut conn = store.get().await.unwrap();
+        let changes = suiteflow_store::ConnectionChanges {
+            smartsuite_webhook_id: Some(webhook.webhook_id.clone()),
+            smartsuite_webhook_token_hash: Some(Some(hex::encode(digest(
+                &SHA256,
+                token.as_bytes(),
+            )))),
+            ..Default::default()
+        };
+        suiteflow_store::update_connection(&mut conn, p.connection, &changes)
+            .await
+            .unwrap();
+    }
+    p.ss.insert_record(&p.table, json!({"title": "Bench", "price": "42"}));
+    p.ss.insert_record(&p.table, json!({"title": "Shelf", "price": "17"}));
+    // The stand-in pings the ingress; wait for the pull to be queued.
+    let mut queued = false;
+    for _ in 0..100 {
+        if p.count(EventStatus::Queued).await > 0 {
+            queued = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(queued, "the ping did not queue a pull");
+    p.sync().await;
+    let items = p.items();
+    assert!(
+        item_named(&items, "Bench").is_some() && item_named(&items, "Shelf").is_some(),
+        "{items:?}"
+    );
+    assert_eq!(items.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_workers_write_each_record_once() {
+    let p = Pipeline::start().await;
+    let n = 1000;
+    {
+        // Enqueue straight into the store (the ingress path is tested above).
+        let store = p.store().await;
+        let mut conn = store.get().await.unwrap();
+        let events: Vec<_> = (0..n)
+            .map(|i| {
+                suiteflow_store::NewEvent::record(
+                    p.connection,
+                    format!("r{i}"),
+                    "record_created",
+                    format!("k{i}"),
+                )
+                .with_payload(json!({"data": {"title": format!("Product {i}"), "price": "1"}}))
+            })
+            .collect();
+        suiteflow_store::queue::enqueue_many(&mut conn, &events)
+            .await
+            .unwrap();
+    }
+    let second = p.another_worker().await;
+    let (a, b) = tokio::join!(p.worker.run_until_empty(), second.run_until_empty());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    p.sync().await;
+    assert_eq!(p.items().len(), n);
+    assert_eq!(p.count(EventStatus::Success).await, n as i64);
+    let created: usize =
+        p.wf.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.status < 300)
+            .map(|r| {
+                r.body
+                    .get("items")
+                    .and_then(|i| i.as_array())
+                    .map_or(1, Vec::len)
+            })
+            .sum();
+    assert_eq!(created, n, "each record created exactly once");
+    assert!(
+        a.processed > 0 && b.processed > 0,
+        "both workers took part: {a:?} {b:?}"
+    );
+    // Bulk calls: far fewer Webflow calls than records.
+    assert!(
+        p.calls("POST", "/items/live") <= 20,
+        "{} create calls",
+        p.calls("POST", "/items/live")
+    );
+}

@@ -1,0 +1,251 @@
+//! A whole pipeline: ingress and worker over a test database, with both stand-ins.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use suiteflow_crypto::SecretString;
+use suiteflow_settings::{Reader, Source};
+use suiteflow_store::{ConnectionId, EventStatus, Store};
+use suiteflow_test_support::TestDb;
+use suiteflow_test_support::fixtures::{
+    ConnectionSpec, TEST_KEY, create_connection, set_mapping, test_keys,
+};
+use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
+use suiteflow_test_support::webflow::{CollectionSpec, FieldSpec, WebflowConfig, WebflowStandIn};
+use worker::Worker;
+use worker::context::ClientOptions;
+
+pub const SECRET: &str = "e2e-hmac-secret";
+
+pub struct Pipeline {
+    pub db: TestDb,
+    pub wf: WebflowStandIn,
+    pub ss: SmartSuiteStandIn,
+    pub collection: String,
+    pub table: String,
+    pub solution: String,
+    pub connection: ConnectionId,
+    pub ingress: String,
+    pub http: reqwest::Client,
+    pub worker: Worker,
+    ingress_handle: actix_web::dev::ServerHandle,
+}
+
+pub struct Options {
+    pub webflow: WebflowConfig,
+    pub spec: ConnectionSpec,
+    pub env: Vec<(&'static str, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            webflow: WebflowConfig {
+                rate_limit: 10_000,
+                ..WebflowConfig::default()
+            },
+            spec: ConnectionSpec {
+                rate_limit_per_min: 1000,
+                retry_backoff_ms: 1,
+                ..ConnectionSpec::default()
+            },
+            env: Vec::new(),
+        }
+    }
+}
+
+impl Pipeline {
+    pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let db = TestDb::new().await;
+        let wf = WebflowStandIn::start_with(options.webflow).await.unwrap();
+        let ss = SmartSuiteStandIn::start().await.unwrap();
+        let collection = wf.add_collection(
+            CollectionSpec::new("Products").field(FieldSpec::new("price", "Number")),
+        );
+        let solution = ss.add_solution("Shop");
+        let table = ss.add_table(
+            &solution,
+            "Products",
+            vec![json!({"slug": "price", "label": "Price", "field_type": "numberfield", "params": {}})],
+        );
+        let spec = ConnectionSpec {
+            webhook_secret: SECRET.into(),
+            smartsuite_account_id: ss.account_id(),
+            smartsuite_table_id: table.clone(),
+            smartsuite_api_key: ss.api_key(),
+            webflow_site_id: wf.site_id(),
+            webflow_collection_id: collection.clone(),
+            webflow_token: wf.token(),
+            ..options.spec
+        };
+        let keys = test_keys();
+        let connection = create_connection(db.url(), &keys, &spec).await;
+        set_mapping(
+            db.url(),
+            connection,
+            json!({
+                "fieldMap": {
+                    "name": {"type": "direct", "source": "title"},
+                    "price": {"type": "direct", "source": "price"}
+                },
+                "slugTemplate": "{{title}}"
+            }),
+        )
+        .await;
+
+        let mut env: Vec<(String, String)> = vec![
+            ("DATABASE_URL".into(), db.url().into()),
+            ("DATA_ENCRYPTION_KEY".into(), TEST_KEY.into()),
+            ("INGRESS_ADDR".into(), "127.0.0.1:0".into()),
+            ("WEBFLOW_API_BASE".into(), wf.base_url().to_string()),
+            ("SMARTSUITE_API_BASE".into(), ss.api_base().to_string()),
+            (
+                "SMARTSUITE_WEBHOOKS_API_BASE".into(),
+                ss.webhooks_base().to_string(),
+            ),
+            ("WORKER_BATCH_SIZE".into(), "100".into()),
+        ];
+        env.extend(options.env.into_iter().map(|(k, v)| (k.to_string(), v)));
+        let source = Source::new(None, env).unwrap();
+
+        let mut r = Reader::new(&source);
+        let ingress_settings = ingress::Settings::read(&mut r);
+        let ingress_settings = r.finish(|| ingress_settings).unwrap();
+        let app = ingress::Application::build(ingress_settings).unwrap();
+        let ingress = format!("http://{}", app.addr());
+        let ingress_handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+
+        let worker = new_worker(&source).await;
+        Self {
+            db,
+            wf,
+            ss,
+            collection,
+            table,
+            solution,
+            connection,
+            ingress,
+            http: reqwest::Client::new(),
+            worker,
+            ingress_handle,
+        }
+    }
+
+    /// Another worker over the same database (another replica).
+    pub async fn another_worker(&self) -> Worker {
+        let env = vec![
+            ("DATABASE_URL".to_string(), self.db.url().to_string()),
+            ("DATA_ENCRYPTION_KEY".to_string(), TEST_KEY.to_string()),
+            (
+                "WEBFLOW_API_BASE".to_string(),
+                self.wf.base_url().to_string(),
+            ),
+            (
+                "SMARTSUITE_API_BASE".to_string(),
+                self.ss.api_base().to_string(),
+            ),
+            (
+                "SMARTSUITE_WEBHOOKS_API_BASE".to_string(),
+                self.ss.webhooks_base().to_string(),
+            ),
+            ("WORKER_BATCH_SIZE".to_string(), "100".to_string()),
+        ];
+        new_worker(&Source::new(None, env).unwrap()).await
+    }
+
+    /// Sends a signed push through the ingress; returns the HTTP status.
+    pub async fn push(&self, event_type: &str, record_id: &str, data: Value, key: &str) -> u16 {
+        let body =
+            json!({"event_type": event_type, "record_id": record_id, "data": data}).to_string();
+        let signature =
+            suiteflow_webhook_security::sign_hmac(&SecretString::new(SECRET), body.as_bytes());
+        self.http
+            .post(format!("{}/api/hooks/{}", self.ingress, self.connection.0))
+            .header("x-smartsuite-signature", signature)
+            .header("x-idempotency-key", key)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    pub fn items(&self) -> Vec<Value> {
+        self.wf.items(&self.collection)
+    }
+
+    /// Webflow requests of one method whose path ends with `suffix`.
+    pub fn calls(&self, method: &str, suffix: &str) -> usize {
+        self.wf
+            .requests()
+            .iter()
+            .filter(|r| r.method == method && r.path.ends_with(suffix) && r.status < 300)
+            .count()
+    }
+
+    /// Events by status.
+    pub async fn statuses(&self) -> Vec<(EventStatus, i64)> {
+        let store = self.store().await;
+        let mut conn = store.get().await.unwrap();
+        suiteflow_store::queue::count_by_status(&mut conn)
+            .await
+            .unwrap()
+    }
+
+    pub async fn count(&self, status: EventStatus) -> i64 {
+        self.statuses()
+            .await
+            .into_iter()
+            .find(|(s, _)| *s == status)
+            .map_or(0, |(_, n)| n)
+    }
+
+    pub async fn store(&self) -> Store {
+        store(self.db.url()).await
+    }
+
+    /// Runs the worker until nothing is claimable, repeating while retries are due soon.
+    pub async fn sync(&self) {
+        for _ in 0..50 {
+            self.worker.run_until_empty().await.unwrap();
+            let waiting =
+                self.count(EventStatus::Queued).await + self.count(EventStatus::Failed).await;
+            if waiting == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        drop(self.ingress_handle.stop(false));
+    }
+}
+
+async fn store(url: &str) -> Store {
+    let source = Source::new(None, vec![("DATABASE_URL".to_string(), url.to_string())]).unwrap();
+    let mut r = Reader::new(&source);
+    let config = suiteflow_store::DatabaseConfig::read(&mut r, "test");
+    let config = r.finish(|| config).unwrap();
+    Store::connect(&config).await.unwrap()
+}
+
+async fn new_worker(source: &Source) -> Worker {
+    let mut r = Reader::new(source);
+    let settings = worker::Settings::read(&mut r);
+    let settings = r.finish(|| settings).unwrap();
+    let store = Store::connect(&settings.database).await.unwrap();
+    Worker::new(store, settings).with_client_options(ClientOptions {
+        webflow_timeout: Duration::from_secs(2),
+        smartsuite_rate_limit_pause: Duration::from_millis(500),
+    })
+}

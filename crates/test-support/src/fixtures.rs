@@ -1,0 +1,131 @@
+//! Rows the tests need: a connection with sealed secrets, a mapping.
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use suiteflow_crypto::Keyring;
+use suiteflow_store::{
+    ConnectionId, ConnectionStatus, DeleteBehavior, NewConnection, NewMapping, Sealed,
+    SecretColumn, WebhookScheme,
+};
+
+/// A throw-away data key for tests.
+pub const TEST_KEY: &str = "4f1c8e2a9b7d6c5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e";
+
+/// The keyring of [`TEST_KEY`].
+pub fn test_keys() -> Keyring {
+    Keyring::new(
+        suiteflow_crypto::EncryptionKey::from_hex(TEST_KEY).unwrap(),
+        None,
+    )
+}
+
+/// What a test connection is made of.
+#[derive(Debug, Clone)]
+pub struct ConnectionSpec {
+    pub scheme: WebhookScheme,
+    pub webhook_secret: String,
+    pub status: ConnectionStatus,
+    pub smartsuite_account_id: String,
+    pub smartsuite_table_id: String,
+    pub smartsuite_api_key: String,
+    pub webflow_site_id: String,
+    pub webflow_collection_id: String,
+    pub webflow_token: String,
+    pub rate_limit_per_min: i32,
+    pub max_retries: i32,
+    pub retry_backoff_ms: i32,
+}
+
+impl Default for ConnectionSpec {
+    fn default() -> Self {
+        Self {
+            scheme: WebhookScheme::Hmac,
+            webhook_secret: "test-hmac-secret-8c1f2e".into(),
+            status: ConnectionStatus::Active,
+            smartsuite_account_id: "sv25cxf2".into(),
+            smartsuite_table_id: "tbl".into(),
+            smartsuite_api_key: "ss-key".into(),
+            webflow_site_id: "site".into(),
+            webflow_collection_id: "coll".into(),
+            webflow_token: "wf-token".into(),
+            rate_limit_per_min: 50,
+            max_retries: 5,
+            retry_backoff_ms: 1000,
+        }
+    }
+}
+
+/// Creates a connection as `suiteflow connection create` would: secrets sealed with `keys`,
+/// each bound to its column of this connection.
+pub async fn create_connection(
+    db_url: &str,
+    keys: &Keyring,
+    spec: &ConnectionSpec,
+) -> ConnectionId {
+    let id = ConnectionId(uuid::Uuid::new_v4());
+    let seal = |column: SecretColumn, value: &str| {
+        let e = keys
+            .encrypt_secret(value.as_bytes(), &column.aad(id))
+            .unwrap();
+        Sealed {
+            ciphertext: e.ciphertext_b64,
+            iv: e.iv_b64,
+        }
+    };
+    let new = NewConnection {
+        id,
+        name: "test".into(),
+        status: spec.status,
+        smartsuite_account_id: spec.smartsuite_account_id.clone(),
+        smartsuite_table_id: spec.smartsuite_table_id.clone(),
+        smartsuite_solution_id: None,
+        smartsuite_api_key: seal(SecretColumn::SmartSuiteApiKey, &spec.smartsuite_api_key),
+        webflow_site_id: spec.webflow_site_id.clone(),
+        webflow_collection_id: spec.webflow_collection_id.clone(),
+        webflow_token: seal(SecretColumn::WebflowToken, &spec.webflow_token),
+        webhook_scheme: spec.scheme,
+        webhook_secret: seal(SecretColumn::WebhookSecret, &spec.webhook_secret),
+        encryption_key_id: keys.current_key_id().to_string(),
+        rate_limit_per_min: spec.rate_limit_per_min,
+        max_retries: spec.max_retries,
+        retry_backoff_ms: spec.retry_backoff_ms,
+    };
+    let mut conn = AsyncPgConnection::establish(db_url).await.unwrap();
+    suiteflow_store::create_connection(&mut conn, &new)
+        .await
+        .unwrap();
+    id
+}
+
+/// Stores a mapping document (DESIGN §7 JSON) for a connection.
+pub async fn set_mapping(db_url: &str, id: ConnectionId, document: serde_json::Value) {
+    let text = |key: &str| {
+        document
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let delete_behavior = match text("deleteBehavior").as_deref() {
+        Some("delete") => DeleteBehavior::Delete,
+        Some("unpublish") => DeleteBehavior::Unpublish,
+        _ => DeleteBehavior::Archive,
+    };
+    let new = NewMapping {
+        field_map: document["fieldMap"].clone(),
+        slug_template: text("slugTemplate"),
+        status_behavior: document.get("statusBehavior").cloned(),
+        delete_behavior,
+        required_fields: document
+            .get("requiredFields")
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let mut conn = AsyncPgConnection::establish(db_url).await.unwrap();
+    suiteflow_store::set_mapping(&mut conn, id, &new)
+        .await
+        .unwrap();
+}
