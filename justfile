@@ -14,12 +14,21 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
     if [ -x scripts/check-schema.sh ]; then scripts/check-schema.sh; fi
+    scripts/check-deploy.sh
 
 # Format every crate.
 fmt:
     cargo fmt --all
 
-# The whole pipeline on this machine, no accounts needed.
-demo:
-    @echo "just demo is not ready yet: it arrives with the CLI (issue 8)." >&2
-    @exit 1
+# The whole pipeline on this machine, no accounts needed (`just demo --keep` leaves it running).
+demo *ARGS:
+    cargo build --quiet -p ingress -p worker -p suiteflow-cli -p suiteflow-test-support --bin ingress --bin worker --bin suiteflow --bin suiteflow-demo
+    scripts/with-postgres.sh "${CARGO_TARGET_DIR:-target}/debug/suiteflow-demo" {{ARGS}}
+
+# Queue throughput: enqueue (single, batched) and claim→complete with 1, 4 and 16 workers.
+bench-queue:
+    scripts/with-postgres.sh --durable cargo bench -p suiteflow-store --bench queue
+
+# Records mapped per second (20-field mapping with expressions and templates).
+bench-mapper:
+    cargo bench -p suiteflow-mapper

@@ -1,17 +1,51 @@
-//! The `suiteflow` command line: migrations, connections, mappings, replays and backfills.
+//! The `suiteflow` command line: migrations, connections, mappings, replays, backfills, checks
+//! and key rotation. `main.rs` parses the arguments, loads [`Settings`] and calls [`run`]; every
+//! command returns a [`CliResult`] whose error carries the exit code (see [`error`]).
 
+pub mod commands;
+pub mod context;
+pub mod error;
+pub mod output;
+pub mod secret_flags;
 pub mod settings;
+mod store_gaps;
 
 use std::io::{BufRead, Write};
+use std::path::PathBuf;
 
-use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use context::Context;
+pub use error::{CliError, CliResult};
 pub use settings::Settings;
 
+const LONG_ABOUT: &str = "\
+Keeps Webflow CMS collections in sync with SmartSuite tables.
+
+`suiteflow` manages what the `ingress` and `worker` processes run on: the database schema,
+connections (a SmartSuite table paired with a Webflow collection), mappings, the event queue
+(replays, dead letters), backfills and checks.
+
+Configuration comes from the environment (or SUITEFLOW_CONFIG / ./suiteflow.toml): DATABASE_URL
+and DATA_ENCRYPTION_KEY are required; APP_URL is the public base of webhook URLs. The SmartSuite
+API key and the Webflow token of `connection create` are read only from SMARTSUITE_API_KEY and
+WEBFLOW_TOKEN, never from flags.
+
+Every command that lists or creates something prints JSON with --json.";
+
 #[derive(Debug, Parser)]
-#[command(name = "suiteflow", version, about = "Keeps Webflow CMS collections in sync with SmartSuite tables")]
+#[command(
+    name = "suiteflow",
+    version,
+    about = "Keeps Webflow CMS collections in sync with SmartSuite tables",
+    long_about = LONG_ABOUT,
+    after_long_help = error::EXIT_CODES_HELP,
+    after_help = "Exit codes: 0 ok, 1 operational failure, 2 usage/configuration error, 3 refused (invalid input). See --help."
+)]
 pub struct Cli {
+    /// Print machine-readable JSON on standard output instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -19,10 +53,24 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply pending database migrations (safe to run twice, or from two places at once).
-    Migrate {
-        /// Print the applied versions as JSON.
-        #[arg(long)]
-        json: bool,
+    Migrate,
+    /// Create and manage connections (a SmartSuite table paired with a Webflow collection).
+    #[command(subcommand)]
+    Connection(ConnectionCommand),
+    /// Set, show and preview a connection's mapping (SmartSuite record -> Webflow fieldData).
+    #[command(subcommand)]
+    Mapping(MappingCommand),
+    /// List, inspect and replay queued events.
+    #[command(subcommand)]
+    Events(EventsCommand),
+    /// Enqueue every record of the connection's SmartSuite table. Resumable: records already
+    /// enqueued with the same content are skipped.
+    Backfill(BackfillArgs),
+    /// Check a connection: credentials, access, and whether its mapping fits the live schemas.
+    /// Exits 1 when a check fails.
+    Check {
+        /// Connection id or name.
+        connection: String,
     },
     /// Read a password on standard input and print its bcrypt hash for DASHBOARD_PASSWORD_HASH.
     HashPassword {
@@ -30,37 +78,245 @@ pub enum Command {
         #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31))]
         cost: u32,
     },
+    /// Re-encrypt every connection secret with the current DATA_ENCRYPTION_KEY (old values are
+    /// opened with DATA_ENCRYPTION_KEY_PREVIOUS).
+    RotateKeys {
+        /// Count what would be re-encrypted; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemeArg {
+    /// Signed pushes: `x-smartsuite-signature: sha256=<HMAC-SHA256(secret, body)>`.
+    Hmac,
+    /// Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+    Standard,
+    /// SmartSuite's own webhooks (notify, then pull), plus signed `hmac` pushes.
+    Smartsuite,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectionCommand {
+    /// Create a connection. The SmartSuite API key and the Webflow token are read from
+    /// SMARTSUITE_API_KEY and WEBFLOW_TOKEN. Prints the id, the webhook URL and the webhook
+    /// secret (shown once).
+    Create(CreateArgs),
+    /// List every connection.
+    List,
+    /// Show one connection (never its secrets).
+    Show {
+        /// Connection id or name.
+        connection: String,
+    },
+    /// Stop processing a connection's events (they wait in the queue).
+    Pause {
+        /// Connection id or name.
+        connection: String,
+    },
+    /// Process a paused (or errored) connection's events again.
+    Resume {
+        /// Connection id or name.
+        connection: String,
+    },
+    /// Retire a connection: webhooks are refused, events are no longer processed, its history
+    /// is kept.
+    Archive {
+        /// Connection id or name.
+        connection: String,
+    },
+    /// Replace the webhook signing secret and print the new one (shown once).
+    RotateSecret {
+        /// Connection id or name.
+        connection: String,
+    },
+    /// Register a SmartSuite webhook (CreateWebhook) that notifies
+    /// APP_URL/api/hooks/smartsuite/<id>/<token>; a fresh URL token is generated each time.
+    RegisterWebhook {
+        /// Connection id or name.
+        connection: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// A name for people (unique names can be used instead of the id).
+    #[arg(long)]
+    pub name: String,
+    /// SmartSuite workspace id (the ACCOUNT-ID, e.g. `sv25cxf2`).
+    #[arg(long)]
+    pub smartsuite_account: String,
+    /// SmartSuite table (application) id.
+    #[arg(long)]
+    pub smartsuite_table: String,
+    /// SmartSuite solution id (looked up from the table when needed otherwise).
+    #[arg(long)]
+    pub smartsuite_solution: Option<String>,
+    /// Webflow site id.
+    #[arg(long)]
+    pub webflow_site: String,
+    /// Webflow CMS collection id.
+    #[arg(long)]
+    pub webflow_collection: String,
+    /// How webhooks to this connection are authenticated.
+    #[arg(long, value_enum, default_value_t = SchemeArg::Hmac)]
+    pub scheme: SchemeArg,
+    /// Webflow writes per minute for this connection [default: WRITE_CAP_PER_MINUTE].
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=1000))]
+    pub rate_limit: Option<i32>,
+    /// Attempts before an event goes to the dead letters [default: MAX_RETRY_ATTEMPTS].
+    #[arg(long, value_parser = clap::value_parser!(i32).range(0..=50))]
+    pub max_retries: Option<i32>,
+    /// Base retry backoff in milliseconds [default: RETRY_BACKOFF_MS].
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=3_600_000))]
+    pub retry_backoff_ms: Option<i32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MappingCommand {
+    /// Store a mapping document (JSON, YAML or TOML). It is checked against the live SmartSuite
+    /// table and Webflow collection; an invalid mapping is refused with every problem listed
+    /// and nothing is stored.
+    Set {
+        /// Connection id or name.
+        connection: String,
+        /// The mapping document (`-` for standard input).
+        #[arg(long)]
+        file: PathBuf,
+        /// The document's syntax [default: from the file extension, else JSON].
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+        /// Do not fetch the live schemas (when the credentials cannot be checked now): only
+        /// the document's syntax, expressions, templates and transforms are checked.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Print the stored mapping document (JSON; redirect it to a file to edit it).
+    Show {
+        /// Connection id or name.
+        connection: String,
+    },
+    /// Map one live SmartSuite record and print the Webflow fieldData and warnings. Writes
+    /// nothing.
+    Preview {
+        /// Connection id or name.
+        connection: String,
+        /// SmartSuite record id.
+        #[arg(long)]
+        record: String,
+        /// Preview this document instead of the stored mapping.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// The syntax of --file [default: from the file extension, else JSON].
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Json,
+    Yaml,
+    Toml,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    Queued,
+    Processing,
+    Success,
+    Failed,
+    #[value(alias = "dead_letter")]
+    DeadLetter,
+    Skipped,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// List events, newest first.
+    List {
+        /// Only events with this status.
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        /// Only events of this connection (id or name).
+        #[arg(long)]
+        connection: Option<String>,
+        /// At most this many events.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        limit: i64,
+    },
+    /// Show one event with its payload, error and Webflow response.
+    Show {
+        /// Event id.
+        id: String,
+    },
+    /// Put a finished event back in the queue (attempts reset), or every dead letter with
+    /// --dead-letter.
+    Replay {
+        /// Event id.
+        #[arg(
+            required_unless_present = "dead_letter",
+            conflicts_with = "dead_letter"
+        )]
+        id: Option<String>,
+        /// Replay every dead-lettered event (of one connection with --connection).
+        #[arg(long)]
+        dead_letter: bool,
+        /// With --dead-letter: only this connection's (id or name).
+        #[arg(long, requires = "dead_letter")]
+        connection: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// Connection id or name.
+    pub connection: String,
+    /// Events inserted per statement.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub batch_size: u32,
+    /// Records fetched from SmartSuite per request.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub page_size: u32,
 }
 
 /// Runs a command that needs the configuration.
-pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
-    match command {
-        Command::Migrate { json } => {
-            let applied = suiteflow_store::run_migrations(settings.database.url.expose())
-                .await
-                .context("migrating the database")?;
-            if json {
-                println!("{}", serde_json::json!({ "applied": applied }));
-            } else if applied.is_empty() {
-                println!("database is up to date");
-            } else {
-                for version in &applied {
-                    println!("applied {version}");
-                }
-            }
-            Ok(())
-        }
+pub async fn run(cli: Cli, settings: Settings) -> CliResult {
+    suiteflow_smartsuite_client::install_crypto_provider();
+    let json = cli.json;
+    match cli.command {
+        Command::Migrate => commands::migrate::run(&settings, json).await,
         Command::HashPassword { cost } => hash_password(cost),
+        command => {
+            let ctx = Context::connect(settings, json).await?;
+            match command {
+                Command::Connection(c) => commands::connection::run(&ctx, c).await,
+                Command::Mapping(c) => commands::mapping::run(&ctx, c).await,
+                Command::Events(c) => commands::events::run(&ctx, c).await,
+                Command::Backfill(args) => commands::backfill::run(&ctx, args).await,
+                Command::Check { connection } => commands::check::run(&ctx, &connection).await,
+                Command::RotateKeys { dry_run } => commands::rotate_keys::run(&ctx, dry_run).await,
+                Command::Migrate | Command::HashPassword { .. } => Ok(()),
+            }
+        }
     }
 }
 
 /// Reads one line (the password) from standard input and prints its bcrypt hash.
-pub fn hash_password(cost: u32) -> anyhow::Result<()> {
+pub fn hash_password(cost: u32) -> CliResult {
     let mut password = String::new();
-    std::io::stdin().lock().read_line(&mut password).context("reading the password")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|e| error::failure(format!("reading the password: {e}")))?;
     let password = password.trim_end_matches(['\r', '\n']);
-    anyhow::ensure!(!password.is_empty(), "the password on standard input is empty");
-    let hash = bcrypt::hash(password, cost).context("hashing the password")?;
-    writeln!(std::io::stdout(), "{hash}")?;
+    if password.is_empty() {
+        return Err(error::usage("the password on standard input is empty"));
+    }
+    let hash = bcrypt::hash(password, cost)
+        .map_err(|e| error::failure(format!("hashing the password: {e}")))?;
+    writeln!(std::io::stdout(), "{hash}")
+        .map_err(|e| error::failure(format!("writing the hash: {e}")))?;
     Ok(())
 }

@@ -1,15 +1,39 @@
+use std::process::ExitCode;
+
 use clap::Parser as _;
+use suiteflow_cli::error::EXIT_USAGE;
 use suiteflow_cli::{Cli, Command, Settings};
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    if let Command::HashPassword { cost } = cli.command {
-        return suiteflow_cli::hash_password(cost);
+fn main() -> ExitCode {
+    if let Some(message) = suiteflow_cli::secret_flags::refuse_secret_flags(std::env::args_os()) {
+        eprintln!("error: {message}");
+        return ExitCode::from(EXIT_USAGE);
     }
-    let settings = suiteflow_settings::load_or_exit(Settings::read);
-    suiteflow_telemetry::init(&settings.telemetry)?;
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(suiteflow_cli::run(cli.command, settings))
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::HashPassword { cost } => suiteflow_cli::hash_password(cost),
+        _ => {
+            let settings = suiteflow_settings::load_or_exit(Settings::read);
+            if let Err(e) = suiteflow_telemetry::init(&settings.telemetry) {
+                eprintln!("error: cannot start logging: {e}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+            match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(suiteflow_cli::run(cli, settings)),
+                Err(e) => Err(suiteflow_cli::error::failure(format!(
+                    "cannot start the runtime: {e}"
+                ))),
+            }
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
 }

@@ -7,7 +7,10 @@ fn a_short_encryption_key_exits_2_naming_it() {
     assert_refuses_configuration(
         BIN,
         &["migrate"],
-        &[("DATA_ENCRYPTION_KEY", "abc"), ("DATABASE_URL", "postgres://localhost/x")],
+        &[
+            ("DATA_ENCRYPTION_KEY", "abc"),
+            ("DATABASE_URL", "postgres://localhost/x"),
+        ],
         &["DATA_ENCRYPTION_KEY"],
         &["abc"],
     );

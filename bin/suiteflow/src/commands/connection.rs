@@ -1,0 +1,447 @@
+//! `suiteflow connection …`
+
+use diesel_async::AsyncConnection as _;
+use ring::digest::{SHA256, digest};
+use serde_json::{Value, json};
+use suiteflow_crypto::{SecretString, generate_secret};
+use suiteflow_smartsuite_client::{ALL_RECORD_EVENTS, NewWebhook, WebhookFilter};
+use suiteflow_store::{
+    Connection, ConnectionChanges, ConnectionId, ConnectionStatus, NewConnection, SecretColumn,
+    StoreError, WebhookScheme,
+};
+use suiteflow_webhook_security::{Scheme, generate_webhook_secret};
+
+use crate::context::{SMARTSUITE_API_KEY, WEBFLOW_TOKEN, secret_from_env};
+use crate::error::{CliResult, ResultExt as _, failure, refused, usage};
+use crate::output::{
+    connection_json, print_json, print_table, push_url, scheme_label, timestamp, truncate,
+};
+use crate::{ConnectionCommand, Context, CreateArgs, SchemeArg};
+
+pub async fn run(ctx: &Context, command: ConnectionCommand) -> CliResult {
+    match command {
+        ConnectionCommand::Create(args) => create(ctx, args).await,
+        ConnectionCommand::List => list(ctx).await,
+        ConnectionCommand::Show { connection } => show(ctx, &connection).await,
+        ConnectionCommand::Pause { connection } => {
+            set_status(ctx, &connection, ConnectionStatus::Paused).await
+        }
+        ConnectionCommand::Resume { connection } => {
+            set_status(ctx, &connection, ConnectionStatus::Active).await
+        }
+        ConnectionCommand::Archive { connection } => archive(ctx, &connection).await,
+        ConnectionCommand::RotateSecret { connection } => rotate_secret(ctx, &connection).await,
+        ConnectionCommand::RegisterWebhook { connection } => {
+            register_webhook(ctx, &connection).await
+        }
+    }
+}
+
+/// SHA-256 (lowercase hex) of a SmartSuite notification URL token, as the ingress compares it.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(digest(&SHA256, token.as_bytes()))
+}
+
+fn notification_url(ctx: &Context, id: ConnectionId, token: &SecretString) -> String {
+    ctx.settings
+        .public_url
+        .join(&format!("api/hooks/smartsuite/{id}/{}", token.expose()))
+}
+
+fn required_text(flag: &str, value: &str) -> CliResult<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(refused(format!("--{flag} must not be empty")));
+    }
+    Ok(value.to_string())
+}
+
+async fn create(ctx: &Context, args: CreateArgs) -> CliResult {
+    // Both secrets come from the environment only; report every missing one at once.
+    let api_key = secret_from_env(SMARTSUITE_API_KEY, "SmartSuite API key");
+    let token = secret_from_env(WEBFLOW_TOKEN, "Webflow API token");
+    let (api_key, token) = match (api_key, token) {
+        (Ok(k), Ok(t)) => (k, t),
+        (k, t) => {
+            let lines: Vec<String> = [k.err(), t.err()]
+                .into_iter()
+                .flatten()
+                .map(|e| e.to_string())
+                .collect();
+            return Err(usage(lines.join("\nerror: ")));
+        }
+    };
+    let name = required_text("name", &args.name)?;
+    let account = required_text("smartsuite-account", &args.smartsuite_account)?;
+    let table = required_text("smartsuite-table", &args.smartsuite_table)?;
+    let site = required_text("webflow-site", &args.webflow_site)?;
+    let collection = required_text("webflow-collection", &args.webflow_collection)?;
+    let solution = args
+        .smartsuite_solution
+        .as_deref()
+        .map(|s| required_text("smartsuite-solution", s))
+        .transpose()?;
+
+    let (stored_scheme, signing) = match args.scheme {
+        SchemeArg::Hmac | SchemeArg::Smartsuite => (WebhookScheme::Hmac, Scheme::Hmac),
+        SchemeArg::Standard => (WebhookScheme::Standard, Scheme::Standard),
+    };
+    let id = ConnectionId::new_random();
+    let secret = generate_webhook_secret(signing);
+    let url_token = (args.scheme == SchemeArg::Smartsuite).then(|| generate_secret(32));
+    let retry = &ctx.settings.retry;
+    let new = NewConnection {
+        id,
+        name,
+        status: ConnectionStatus::Active,
+        smartsuite_account_id: account,
+        smartsuite_table_id: table,
+        smartsuite_solution_id: solution,
+        smartsuite_api_key: ctx.seal(id, SecretColumn::SmartSuiteApiKey, api_key.expose())?,
+        webflow_site_id: site,
+        webflow_collection_id: collection,
+        webflow_token: ctx.seal(id, SecretColumn::WebflowToken, token.expose())?,
+        webhook_scheme: stored_scheme,
+        webhook_secret: ctx.seal(id, SecretColumn::WebhookSecret, secret.expose())?,
+        encryption_key_id: ctx.settings.keys.current_key_id().to_string(),
+        rate_limit_per_min: args
+            .rate_limit
+            .unwrap_or_else(|| i32::try_from(retry.write_cap_per_minute).unwrap_or(50)),
+        max_retries: args
+            .max_retries
+            .unwrap_or_else(|| i32::try_from(retry.max_attempts).unwrap_or(5)),
+        retry_backoff_ms: args
+            .retry_backoff_ms
+            .unwrap_or_else(|| i32::try_from(retry.backoff.as_millis()).unwrap_or(1000)),
+    };
+    let token_hash = url_token.as_ref().map(|t| token_hash(t.expose()));
+    let mut db = ctx.db().await?;
+    let created = db
+        .transaction::<Connection, StoreError, _>(async |db| {
+            let created = suiteflow_store::create_connection(db, &new).await?;
+            match token_hash {
+                Some(hash) => {
+                    let changes = ConnectionChanges {
+                        smartsuite_webhook_token_hash: Some(Some(hash)),
+                        ..ConnectionChanges::default()
+                    };
+                    Ok(suiteflow_store::update_connection(db, id, &changes)
+                        .await?
+                        .unwrap_or(created))
+                }
+                None => Ok(created),
+            }
+        })
+        .await
+        .or_fail("storing the connection")?;
+    let notification = url_token.as_ref().map(|t| notification_url(ctx, id, t));
+
+    if ctx.json {
+        let mut value = connection_json(&ctx.settings, &created);
+        if let Value::Object(map) = &mut value {
+            map.insert("webhookSecret".into(), json!(secret.expose()));
+            map.insert("smartsuiteNotificationUrl".into(), json!(notification));
+        }
+        print_json(&value);
+        return Ok(());
+    }
+    println!(
+        "Created connection {} ({:?}, scheme {}, status {}).",
+        created.id,
+        created.name,
+        scheme_label(&created),
+        created.status
+    );
+    println!();
+    println!("Webhook URL:     {}", push_url(&ctx.settings, &created));
+    println!("Webhook secret:  {}", secret.expose());
+    println!(
+        "  Shown only this once: give it to the sender now (`connection rotate-secret` replaces it)."
+    );
+    if let Some(url) = notification {
+        println!();
+        println!("SmartSuite notification URL: {url}");
+        println!(
+            "  Run `suiteflow connection register-webhook {}` to have SmartSuite call it \
+             (that issues a fresh URL token).",
+            created.id
+        );
+    }
+    println!();
+    println!(
+        "Next: `suiteflow mapping set {} --file mapping.json`, then `suiteflow check {}`.",
+        created.id, created.id
+    );
+    Ok(())
+}
+
+async fn list(ctx: &Context) -> CliResult {
+    let mut db = ctx.db().await?;
+    let connections = suiteflow_store::list_connections(&mut db)
+        .await
+        .or_fail("loading connections")?;
+    if ctx.json {
+        let all: Vec<Value> = connections
+            .iter()
+            .map(|c| connection_json(&ctx.settings, c))
+            .collect();
+        print_json(&Value::Array(all));
+        return Ok(());
+    }
+    if connections.is_empty() {
+        println!("no connections (create one with `suiteflow connection create`)");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = connections
+        .iter()
+        .map(|c| {
+            vec![
+                c.id.to_string(),
+                truncate(&c.name, 30),
+                c.status.to_string(),
+                scheme_label(c).to_string(),
+                c.smartsuite_table_id.clone(),
+                c.webflow_collection_id.clone(),
+                c.last_error_message
+                    .as_deref()
+                    .map(|m| truncate(m, 40))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print_table(
+        &[
+            "ID",
+            "NAME",
+            "STATUS",
+            "SCHEME",
+            "SMARTSUITE TABLE",
+            "WEBFLOW COLLECTION",
+            "LAST ERROR",
+        ],
+        &rows,
+    );
+    Ok(())
+}
+
+async fn show(ctx: &Context, reference: &str) -> CliResult {
+    let connection = ctx.connection(reference).await?;
+    let mut db = ctx.db().await?;
+    let mapping = suiteflow_store::get_mapping(&mut db, connection.id)
+        .await
+        .or_fail("loading the mapping")?;
+    let counts = crate::store_gaps::count_by_status_of(&mut db, connection.id)
+        .await
+        .or_fail("counting events")?;
+    let mut value = connection_json(&ctx.settings, &connection);
+    let counts_json: serde_json::Map<String, Value> = counts
+        .iter()
+        .map(|(status, n)| (status.as_str().to_string(), json!(n)))
+        .collect();
+    if let Value::Object(map) = &mut value {
+        map.insert(
+            "mapping".into(),
+            mapping
+                .as_ref()
+                .map(|m| json!({"version": m.version, "updatedAt": timestamp(m.updated_at)}))
+                .unwrap_or(Value::Null),
+        );
+        map.insert("events".into(), Value::Object(counts_json));
+    }
+    if ctx.json {
+        print_json(&value);
+        return Ok(());
+    }
+    if let Value::Object(map) = &value {
+        for (key, v) in map {
+            let text = match v {
+                Value::Null => "-".to_string(),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            println!("{key:<28} {text}");
+        }
+    }
+    Ok(())
+}
+
+async fn set_status(ctx: &Context, reference: &str, status: ConnectionStatus) -> CliResult {
+    let connection = ctx.connection(reference).await?;
+    if connection.status == ConnectionStatus::Archived {
+        return Err(refused(format!(
+            "connection {} is archived; archived connections stay archived (create a new one)",
+            connection.id
+        )));
+    }
+    let mut db = ctx.db().await?;
+    suiteflow_store::set_connection_status(&mut db, connection.id, status)
+        .await
+        .or_fail("updating the connection")?;
+    report_status(ctx, &connection, status);
+    Ok(())
+}
+
+fn report_status(ctx: &Context, connection: &Connection, status: ConnectionStatus) {
+    if ctx.json {
+        print_json(&json!({
+            "id": connection.id,
+            "previousStatus": connection.status.as_str(),
+            "status": status.as_str(),
+        }));
+    } else {
+        println!(
+            "connection {} is {status} (was {})",
+            connection.id, connection.status
+        );
+    }
+}
+
+async fn archive(ctx: &Context, reference: &str) -> CliResult {
+    let connection = ctx.connection(reference).await?;
+    let mut db = ctx.db().await?;
+    suiteflow_store::set_connection_status(&mut db, connection.id, ConnectionStatus::Archived)
+        .await
+        .or_fail("updating the connection")?;
+    // SmartSuite keeps notifying a webhook until it is deleted: remove it (best effort).
+    if let Some(webhook_id) = connection.smartsuite_webhook_id.as_deref() {
+        let deleted = match ctx.smartsuite(&connection) {
+            Ok(client) => client
+                .delete_webhook(webhook_id)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = deleted {
+            eprintln!("warning: could not delete SmartSuite webhook {webhook_id}: {e}");
+        }
+    }
+    report_status(ctx, &connection, ConnectionStatus::Archived);
+    Ok(())
+}
+
+async fn rotate_secret(ctx: &Context, reference: &str) -> CliResult {
+    let connection = ctx.connection(reference).await?;
+    if connection.status == ConnectionStatus::Archived {
+        return Err(refused(format!("connection {} is archived", connection.id)));
+    }
+    let scheme = match connection.webhook_scheme {
+        WebhookScheme::Hmac => Scheme::Hmac,
+        WebhookScheme::Standard => Scheme::Standard,
+    };
+    let secret = generate_webhook_secret(scheme);
+    let sealed = ctx.seal(connection.id, SecretColumn::WebhookSecret, secret.expose())?;
+    let mut db = ctx.db().await?;
+    suiteflow_store::update_connection(
+        &mut db,
+        connection.id,
+        &ConnectionChanges::default().webhook_secret(sealed),
+    )
+    .await
+    .or_fail("storing the new secret")?
+    .ok_or_else(|| refused(format!("unknown connection {reference}")))?;
+    if ctx.json {
+        print_json(&json!({
+            "id": connection.id,
+            "webhookScheme": connection.webhook_scheme.as_str(),
+            "webhookUrl": push_url(&ctx.settings, &connection),
+            "webhookSecret": secret.expose(),
+        }));
+    } else {
+        println!(
+            "New webhook secret for connection {}: {}",
+            connection.id,
+            secret.expose()
+        );
+        println!(
+            "  Shown only this once. The old secret no longer verifies: update the sender now."
+        );
+    }
+    Ok(())
+}
+
+async fn register_webhook(ctx: &Context, reference: &str) -> CliResult {
+    let connection = ctx.connection(reference).await?;
+    if connection.status == ConnectionStatus::Archived {
+        return Err(refused(format!("connection {} is archived", connection.id)));
+    }
+    let client = ctx.smartsuite(&connection)?;
+    let solution = match connection.smartsuite_solution_id.clone() {
+        Some(solution) => solution,
+        None => client
+            .get_table(&connection.smartsuite_table_id)
+            .await
+            .or_fail("looking up the SmartSuite table's solution")?
+            .solution
+            .ok_or_else(|| {
+                failure("SmartSuite did not say which solution the table belongs to: recreate the connection with --smartsuite-solution")
+            })?,
+    };
+    // The plaintext token is never stored, so each registration issues a fresh one.
+    let token = generate_secret(32);
+    let url = notification_url(ctx, connection.id, &token);
+    if let Some(host) = ctx.settings.public_url.0.host_str()
+        && matches!(host, "localhost" | "127.0.0.1" | "::1" | "[::1]")
+    {
+        eprintln!(
+            "warning: APP_URL points at {host}: SmartSuite cannot reach it from the internet"
+        );
+    }
+    let webhook = client
+        .create_webhook(&NewWebhook {
+            solution_id: solution.clone(),
+            filter: WebhookFilter::applications(&[connection.smartsuite_table_id.as_str()]),
+            kinds: ALL_RECORD_EVENTS.iter().map(|k| (*k).to_string()).collect(),
+            notification_url: url.clone(),
+        })
+        .await
+        .or_fail("creating the SmartSuite webhook")?;
+    let webhook_id = webhook
+        .webhook_id
+        .clone()
+        .ok_or_else(|| failure("SmartSuite created a webhook but returned no webhook_id"))?;
+    let changes = ConnectionChanges {
+        smartsuite_solution_id: Some(Some(solution)),
+        smartsuite_webhook_id: Some(Some(webhook_id.clone())),
+        smartsuite_webhook_token_hash: Some(Some(token_hash(token.expose()))),
+        // a new webhook has its own event stream
+        smartsuite_events_cursor: Some(None),
+        smartsuite_webhook_kept_alive_at: Some(None),
+        ..ConnectionChanges::default()
+    };
+    let mut db = ctx.db().await?;
+    suiteflow_store::update_connection(&mut db, connection.id, &changes)
+        .await
+        .or_fail("storing the webhook id")?;
+    let mut replaced = None;
+    if let Some(old) = connection
+        .smartsuite_webhook_id
+        .as_deref()
+        .filter(|old| *old != webhook_id)
+    {
+        match client.delete_webhook(old).await {
+            Ok(()) => replaced = Some(old.to_string()),
+            Err(e) => {
+                eprintln!("warning: could not delete the previous SmartSuite webhook {old}: {e}")
+            }
+        }
+    }
+    if ctx.json {
+        print_json(&json!({
+            "id": connection.id,
+            "smartsuiteWebhookId": webhook_id,
+            "smartsuiteNotificationUrl": url,
+            "replacedWebhookId": replaced,
+        }));
+    } else {
+        println!(
+            "Registered SmartSuite webhook {webhook_id} for connection {}.",
+            connection.id
+        );
+        println!("Notification URL: {url}");
+        println!("  The token in it is shown only this once; registering again issues a new one.");
+        if let Some(old) = replaced {
+            println!("Deleted the previous webhook {old}.");
+        }
+    }
+    Ok(())
+}

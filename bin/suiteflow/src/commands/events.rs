@@ -1,0 +1,179 @@
+//! `suiteflow events …`
+
+use serde_json::{Value, json};
+use suiteflow_store::{EventId, EventStatus};
+
+use crate::error::{CliResult, ResultExt as _, refused};
+use crate::output::{event_json, print_json, print_table, timestamp, truncate};
+use crate::store_gaps;
+use crate::{Context, EventsCommand, StatusArg};
+
+pub async fn run(ctx: &Context, command: EventsCommand) -> CliResult {
+    match command {
+        EventsCommand::List {
+            status,
+            connection,
+            limit,
+        } => list(ctx, status, connection.as_deref(), limit).await,
+        EventsCommand::Show { id } => show(ctx, &id).await,
+        EventsCommand::Replay { id: Some(id), .. } => replay_one(ctx, &id).await,
+        EventsCommand::Replay {
+            id: None,
+            connection,
+            ..
+        } => replay_dead_letters(ctx, connection.as_deref()).await,
+    }
+}
+
+fn status_of(arg: StatusArg) -> EventStatus {
+    match arg {
+        StatusArg::Queued => EventStatus::Queued,
+        StatusArg::Processing => EventStatus::Processing,
+        StatusArg::Success => EventStatus::Success,
+        StatusArg::Failed => EventStatus::Failed,
+        StatusArg::DeadLetter => EventStatus::DeadLetter,
+        StatusArg::Skipped => EventStatus::Skipped,
+    }
+}
+
+fn parse_event_id(text: &str) -> CliResult<EventId> {
+    text.trim()
+        .parse::<EventId>()
+        .map_err(|_| refused(format!("unknown event {text} (not an event id)")))
+}
+
+async fn list(
+    ctx: &Context,
+    status: Option<StatusArg>,
+    connection: Option<&str>,
+    limit: i64,
+) -> CliResult {
+    let connection = match connection {
+        Some(reference) => Some(ctx.connection(reference).await?.id),
+        None => None,
+    };
+    let mut db = ctx.db().await?;
+    let events = store_gaps::list_events(&mut db, status.map(status_of), connection, limit)
+        .await
+        .or_fail("listing events")?;
+    if ctx.json {
+        print_json(&Value::Array(
+            events.iter().map(|e| event_json(e, false)).collect(),
+        ));
+        return Ok(());
+    }
+    if events.is_empty() {
+        println!("no events");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .map(|e| {
+            vec![
+                e.id.to_string(),
+                e.status.to_string(),
+                e.kind.to_string(),
+                e.event_type.clone(),
+                truncate(&e.external_id, 26),
+                e.attempts.to_string(),
+                timestamp(e.queued_at),
+                e.error
+                    .as_deref()
+                    .map(|m| truncate(m, 50))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print_table(
+        &[
+            "ID", "STATUS", "KIND", "TYPE", "RECORD", "ATTEMPTS", "QUEUED", "ERROR",
+        ],
+        &rows,
+    );
+    Ok(())
+}
+
+async fn show(ctx: &Context, id: &str) -> CliResult {
+    let event_id = parse_event_id(id)?;
+    let mut db = ctx.db().await?;
+    let event = suiteflow_store::queue::get_event(&mut db, event_id)
+        .await
+        .or_fail("loading the event")?
+        .ok_or_else(|| refused(format!("unknown event {id}")))?;
+    let value = event_json(&event, true);
+    if ctx.json {
+        print_json(&value);
+        return Ok(());
+    }
+    if let Value::Object(map) = &value {
+        for (key, v) in map {
+            match v {
+                Value::Null => println!("{key:<18} -"),
+                Value::String(s) => println!("{key:<18} {s}"),
+                Value::Object(_) | Value::Array(_) => {
+                    println!(
+                        "{key:<18} {}",
+                        serde_json::to_string_pretty(v).unwrap_or_default()
+                    )
+                }
+                other => println!("{key:<18} {other}"),
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn replay_one(ctx: &Context, id: &str) -> CliResult {
+    let event_id = parse_event_id(id)?;
+    let mut db = ctx.db().await?;
+    let event = suiteflow_store::queue::get_event(&mut db, event_id)
+        .await
+        .or_fail("loading the event")?
+        .ok_or_else(|| refused(format!("unknown event {id}")))?;
+    if !suiteflow_store::queue::requeue(&mut db, event_id)
+        .await
+        .or_fail("requeueing the event")?
+    {
+        return Err(refused(format!(
+            "event {id} is {} and cannot be replayed (only finished events can)",
+            event.status
+        )));
+    }
+    if ctx.json {
+        print_json(&json!({
+            "id": event_id,
+            "previousStatus": event.status.as_str(),
+            "status": EventStatus::Queued.as_str(),
+        }));
+    } else {
+        println!("event {event_id} requeued (was {})", event.status);
+    }
+    Ok(())
+}
+
+async fn replay_dead_letters(ctx: &Context, connection: Option<&str>) -> CliResult {
+    let connection = match connection {
+        Some(reference) => Some(ctx.connection(reference).await?.id),
+        None => None,
+    };
+    let mut db = ctx.db().await?;
+    let ids = store_gaps::dead_letter_ids(&mut db, connection)
+        .await
+        .or_fail("listing dead letters")?;
+    let mut requeued = Vec::new();
+    for id in &ids {
+        // An event replayed meanwhile by someone else is simply not counted.
+        if suiteflow_store::queue::requeue(&mut db, *id)
+            .await
+            .or_fail("requeueing an event")?
+        {
+            requeued.push(*id);
+        }
+    }
+    if ctx.json {
+        print_json(&json!({ "requeued": requeued.len(), "ids": requeued }));
+    } else {
+        println!("{} dead-lettered event(s) requeued", requeued.len());
+    }
+    Ok(())
+}

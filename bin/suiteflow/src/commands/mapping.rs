@@ -1,0 +1,423 @@
+//! `suiteflow mapping …`
+
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::path::Path;
+
+use serde_json::{Value, json};
+use suiteflow_mapper::schema::smartsuite::Table;
+use suiteflow_mapper::schema::webflow::{Collection, Field, WebflowFieldType};
+use suiteflow_mapper::{
+    CompiledMapping, DeleteBehavior, DocumentFormat, MapError, MapResolvers, MappingDocument,
+    MappingProblem, validate,
+};
+use suiteflow_store::{Connection, ConnectionId, Mapping, NewMapping, SMARTSUITE};
+
+use crate::error::{CliResult, ResultExt as _, failure, refused};
+use crate::output::{print_json, timestamp};
+use crate::{Context, FormatArg, MappingCommand};
+
+pub async fn run(ctx: &Context, command: MappingCommand) -> CliResult {
+    match command {
+        MappingCommand::Set {
+            connection,
+            file,
+            format,
+            offline,
+        } => set(ctx, &connection, &file, format, offline).await,
+        MappingCommand::Show { connection } => show(ctx, &connection).await,
+        MappingCommand::Preview {
+            connection,
+            record,
+            file,
+            format,
+        } => preview(ctx, &connection, &record, file.as_deref(), format).await,
+    }
+}
+
+/// Reads and parses a mapping document (`-` is standard input). A document that does not parse
+/// is refused (exit 3).
+pub fn read_document(path: &Path, format: Option<FormatArg>) -> CliResult<MappingDocument> {
+    let text = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| failure(format!("reading the mapping from standard input: {e}")))?;
+        text
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| refused(format!("cannot read {}: {e}", path.display())))?
+    };
+    let format = match format {
+        Some(FormatArg::Json) => DocumentFormat::Json,
+        Some(FormatArg::Yaml) => DocumentFormat::Yaml,
+        Some(FormatArg::Toml) => DocumentFormat::Toml,
+        None => path
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(DocumentFormat::from_extension)
+            .unwrap_or(DocumentFormat::Json),
+    };
+    MappingDocument::parse(&text, format)
+        .map_err(|e| refused(format!("{}: {e}; nothing was stored", path.display())))
+}
+
+/// The stored mapping as a document.
+pub fn stored_document(mapping: &Mapping) -> CliResult<MappingDocument> {
+    let mut doc = json!({
+        "fieldMap": mapping.field_map,
+        "deleteBehavior": mapping.delete_behavior.as_str(),
+        "requiredFields": mapping.required_fields,
+    });
+    if let Value::Object(map) = &mut doc {
+        if let Some(template) = &mapping.slug_template {
+            map.insert("slugTemplate".into(), json!(template));
+        }
+        if let Some(status) = &mapping.status_behavior {
+            map.insert("statusBehavior".into(), status.clone());
+        }
+    }
+    serde_json::from_value(doc)
+        .map_err(|e| failure(format!("the stored mapping does not parse: {e}")))
+}
+
+fn new_mapping(doc: &MappingDocument) -> CliResult<NewMapping> {
+    let delete_behavior = match doc.delete_behavior.as_deref().map(DeleteBehavior::parse) {
+        None => suiteflow_store::DeleteBehavior::Archive,
+        Some(Some(DeleteBehavior::Archive)) => suiteflow_store::DeleteBehavior::Archive,
+        Some(Some(DeleteBehavior::Unpublish)) => suiteflow_store::DeleteBehavior::Unpublish,
+        Some(Some(DeleteBehavior::Delete)) => suiteflow_store::DeleteBehavior::Delete,
+        Some(None) => {
+            return Err(refused(
+                "deleteBehavior must be archive, unpublish or delete",
+            ));
+        }
+    };
+    Ok(NewMapping {
+        field_map: serde_json::to_value(&doc.field_map)
+            .map_err(|e| failure(format!("encoding the field map: {e}")))?,
+        slug_template: doc.slug_template.clone(),
+        status_behavior: doc
+            .status_behavior
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(|e| failure(format!("encoding statusBehavior: {e}")))?,
+        delete_behavior,
+        required_fields: doc.required_fields.clone(),
+    })
+}
+
+/// The connection's SmartSuite table and Webflow collection, fetched now, as the mapper sees
+/// them.
+pub async fn live_schemas(
+    ctx: &Context,
+    connection: &Connection,
+) -> CliResult<(Table, Collection)> {
+    let smartsuite = ctx.smartsuite(connection)?;
+    let webflow = ctx.webflow(connection)?;
+    let table = smartsuite
+        .get_table(&connection.smartsuite_table_id)
+        .await
+        .or_fail(format!(
+            "fetching SmartSuite table {}",
+            connection.smartsuite_table_id
+        ))?;
+    let collection = webflow
+        .get_collection(&connection.webflow_collection_id)
+        .await
+        .or_fail(format!(
+            "fetching Webflow collection {}",
+            connection.webflow_collection_id
+        ))?
+        .into_value();
+    let table: Table = serde_json::to_value(&table)
+        .and_then(serde_json::from_value)
+        .map_err(|e| failure(format!("reading the SmartSuite table structure: {e}")))?;
+    let collection: Collection = serde_json::to_value(&collection)
+        .and_then(serde_json::from_value)
+        .map_err(|e| failure(format!("reading the Webflow collection schema: {e}")))?;
+    Ok((table, collection))
+}
+
+/// Prints every problem (stderr, and JSON on stdout with --json) and returns the refusal.
+fn refuse_problems(ctx: &Context, problems: &[MappingProblem], what: &str) -> crate::CliError {
+    for problem in problems {
+        eprintln!("  - {problem}");
+    }
+    if ctx.json {
+        let listed: Vec<Value> = problems
+            .iter()
+            .map(|p| {
+                let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
+                if let Value::Object(map) = &mut v {
+                    map.insert("message".into(), json!(p.to_string()));
+                }
+                v
+            })
+            .collect();
+        print_json(&json!({ "stored": false, "problems": listed }));
+    }
+    refused(format!(
+        "{what}: {} problem{} (listed above); nothing was stored",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    ))
+}
+
+/// Problems that need the live schemas to judge; an offline check leaves them out.
+fn needs_schema(problem: &MappingProblem) -> bool {
+    matches!(
+        problem,
+        MappingProblem::UnknownTargetField { .. }
+            | MappingProblem::TargetNotEditable { .. }
+            | MappingProblem::UnknownSourceField { .. }
+            | MappingProblem::TypeIncompatible { .. }
+            | MappingProblem::UnmappedRequiredField { .. }
+    )
+}
+
+/// Checks what can be checked without the schemas: a collection with every target as plain
+/// text and an empty table, ignoring the problems only real schemas can decide.
+fn offline_problems(doc: &MappingDocument) -> Vec<MappingProblem> {
+    let mut collection = Collection::default();
+    for slug in ["name", "slug"]
+        .into_iter()
+        .chain(doc.field_map.keys().map(String::as_str))
+    {
+        if collection.field(slug).is_none() {
+            collection
+                .fields
+                .push(Field::new(slug, WebflowFieldType::parse("PlainText")));
+        }
+    }
+    match validate(doc, &Table::default(), &collection) {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems.into_iter().filter(|p| !needs_schema(p)).collect(),
+    }
+}
+
+async fn set(
+    ctx: &Context,
+    reference: &str,
+    file: &Path,
+    format: Option<FormatArg>,
+    offline: bool,
+) -> CliResult {
+    let doc = read_document(file, format)?;
+    let connection = ctx.connection(reference).await?;
+    if offline {
+        let problems = offline_problems(&doc);
+        if !problems.is_empty() {
+            return Err(refuse_problems(ctx, &problems, "mapping refused"));
+        }
+        eprintln!(
+            "warning: checked offline only; run `suiteflow check {}` once the credentials work",
+            connection.id
+        );
+    } else {
+        let (table, collection) = live_schemas(ctx, &connection).await.map_err(|e| {
+            failure(format!(
+                "{e}\ncannot check the mapping against the live schemas; fix the credentials \
+                 (`suiteflow check {}`) or pass --offline; nothing was stored",
+                connection.id
+            ))
+        })?;
+        if let Err(problems) = validate(&doc, &table, &collection) {
+            return Err(refuse_problems(ctx, &problems, "mapping refused"));
+        }
+    }
+    let new = new_mapping(&doc)?;
+    let mut db = ctx.db().await?;
+    let stored = suiteflow_store::set_mapping(&mut db, connection.id, &new)
+        .await
+        .or_fail("storing the mapping")?;
+    if ctx.json {
+        print_json(&json!({
+            "connectionId": connection.id,
+            "stored": true,
+            "version": stored.version,
+            "fields": doc.field_map.len(),
+            "checked": if offline { "offline" } else { "live" },
+        }));
+    } else {
+        println!(
+            "mapping version {} stored for connection {} ({} fields, checked {})",
+            stored.version,
+            connection.id,
+            doc.field_map.len(),
+            if offline {
+                "offline"
+            } else {
+                "against the live schemas"
+            }
+        );
+    }
+    Ok(())
+}
+
+async fn load_mapping(ctx: &Context, connection: &Connection) -> CliResult<Mapping> {
+    let mut db = ctx.db().await?;
+    suiteflow_store::get_mapping(&mut db, connection.id)
+        .await
+        .or_fail("loading the mapping")?
+        .ok_or_else(|| {
+            refused(format!(
+                "connection {} has no mapping (set one with `suiteflow mapping set`)",
+                connection.id
+            ))
+        })
+}
+
+async fn show(ctx: &Context, reference: &str) -> CliResult {
+    let connection = ctx.connection(reference).await?;
+    let mapping = load_mapping(ctx, &connection).await?;
+    let doc = stored_document(&mapping)?.to_json();
+    if ctx.json {
+        print_json(&json!({
+            "connectionId": connection.id,
+            "version": mapping.version,
+            "createdAt": timestamp(mapping.created_at),
+            "updatedAt": timestamp(mapping.updated_at),
+            "mapping": doc,
+        }));
+    } else {
+        eprintln!(
+            "# mapping version {} of connection {}, updated {}",
+            mapping.version,
+            connection.id,
+            timestamp(mapping.updated_at)
+        );
+        print_json(&doc);
+    }
+    Ok(())
+}
+
+/// Resolves the files and linked records a record needs, from SmartSuite and the id map.
+async fn resolvers(
+    ctx: &Context,
+    connection: &Connection,
+    compiled: &CompiledMapping,
+    record: &Value,
+) -> CliResult<MapResolvers> {
+    let lookups = compiled.lookups(record);
+    let mut resolvers = MapResolvers::default();
+    if !lookups.file_handles.is_empty() {
+        let client = ctx.smartsuite(connection)?;
+        for handle in &lookups.file_handles {
+            match client.shared_file_url(handle).await {
+                Ok(url) => resolvers = resolvers.with_file(handle, &url),
+                Err(e) => eprintln!("warning: no public URL for file {handle}: {e}"),
+            }
+        }
+    }
+    let mut by_connection: HashMap<Option<String>, Vec<&str>> = HashMap::new();
+    for (other, id) in &lookups.linked_records {
+        by_connection.entry(other.clone()).or_default().push(id);
+    }
+    let mut db = ctx.db().await?;
+    for (other, ids) in by_connection {
+        let owner = match &other {
+            None => connection.id,
+            Some(text) => match text.parse::<ConnectionId>() {
+                Ok(id) => id,
+                Err(_) => continue,
+            },
+        };
+        let entries = suiteflow_store::id_map::lookup_many(&mut db, owner, SMARTSUITE, &ids)
+            .await
+            .or_fail("reading the id map")?;
+        for entry in entries {
+            if let Some(item) = entry.webflow_item_id.as_deref() {
+                resolvers = resolvers.with_record(other.as_deref(), &entry.external_id, item);
+            }
+        }
+    }
+    Ok(resolvers)
+}
+
+async fn preview(
+    ctx: &Context,
+    reference: &str,
+    record_id: &str,
+    file: Option<&Path>,
+    format: Option<FormatArg>,
+) -> CliResult {
+    let connection = ctx.connection(reference).await?;
+    let doc = match file {
+        Some(path) => read_document(path, format)?,
+        None => stored_document(&load_mapping(ctx, &connection).await?)?,
+    };
+    let (table, collection) = live_schemas(ctx, &connection).await?;
+    let compiled = validate(&doc, &table, &collection)
+        .map_err(|problems| refuse_problems(ctx, &problems, "the mapping is invalid"))?;
+    let client = ctx.smartsuite(&connection)?;
+    let record = match client
+        .get_record(&connection.smartsuite_table_id, record_id)
+        .await
+    {
+        Ok(record) => Value::Object(record.0),
+        Err(suiteflow_smartsuite_client::Error::NotFound { .. }) => {
+            return Err(refused(format!(
+                "no record {record_id} in SmartSuite table {}",
+                connection.smartsuite_table_id
+            )));
+        }
+        Err(e) => return Err(failure(format!("fetching record {record_id}: {e}"))),
+    };
+    let resolvers = resolvers(ctx, &connection, &compiled, &record).await?;
+    match compiled.map_record(&record, &resolvers) {
+        Ok(item) => {
+            if ctx.json {
+                print_json(&json!({
+                    "connectionId": connection.id,
+                    "recordId": record_id,
+                    "ok": true,
+                    "slug": item.slug.as_str(),
+                    "isDraft": item.status.is_draft,
+                    "isArchived": item.status.is_archived,
+                    "fieldData": item.field_data,
+                    "warnings": item.warnings,
+                    "contentHash": item.content_hash(),
+                }));
+            } else {
+                println!(
+                    "slug: {}  draft: {}  archived: {}",
+                    item.slug.as_str(),
+                    item.status.is_draft,
+                    item.status.is_archived
+                );
+                println!("fieldData:");
+                print_json(&Value::Object(item.field_data.clone()));
+                if item.warnings.is_empty() {
+                    println!("warnings: none");
+                } else {
+                    println!("warnings:");
+                    for warning in &item.warnings {
+                        println!("  - {warning}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        Err(MapError::MissingRequired { fields, warnings }) => {
+            if ctx.json {
+                print_json(&json!({
+                    "connectionId": connection.id,
+                    "recordId": record_id,
+                    "ok": false,
+                    "missingRequired": fields,
+                    "warnings": warnings,
+                }));
+            } else {
+                for warning in &warnings {
+                    eprintln!("  - {warning}");
+                }
+            }
+            Err(refused(format!(
+                "record {record_id} would fail: missing required fields {}",
+                fields.join(", ")
+            )))
+        }
+    }
+}

@@ -1,0 +1,188 @@
+use serde_json::json;
+
+use crate::common::{Env, id_of};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_valid_mapping_is_stored_versioned_and_shown() {
+    let env = Env::new().await;
+    let id = id_of(&env.create_connection("shop", "hmac").await);
+    let file = env.good_mapping();
+    let stored = env
+        .run(&["mapping", "set", &id, "--file", &file, "--json"])
+        .await
+        .ok();
+    assert_eq!(stored["stored"], true);
+    assert_eq!(stored["version"], 1);
+    assert_eq!(stored["checked"], "live");
+    let again = env
+        .run(&["mapping", "set", "shop", "--file", &file, "--json"])
+        .await
+        .ok();
+    assert_eq!(again["version"], 2);
+
+    let shown = env.run(&["mapping", "show", &id, "--json"]).await.ok();
+    assert_eq!(shown["version"], 2);
+    assert_eq!(shown["mapping"]["fieldMap"]["name"]["source"], "title");
+    assert_eq!(shown["mapping"]["slugTemplate"], "{{title}}");
+    assert_eq!(shown["mapping"]["deleteBehavior"], "archive");
+    // Plain `mapping show` prints the document itself, so it can be edited and set again.
+    let plain = env.run(&["mapping", "show", &id]).await;
+    plain.assert_code(0);
+    let doc = plain.json();
+    assert_eq!(doc["fieldMap"]["price"]["transform"], "round");
+    let path = env.write("roundtrip.json", &plain.stdout);
+    env.run(&["mapping", "set", &id, "--file", &path])
+        .await
+        .assert_code(0);
+
+    // YAML works too.
+    let yaml = env.write(
+        "mapping.yaml",
+        "fieldMap:\n  name: {type: direct, source: title}\nslugTemplate: '{{title}}'\ndeleteBehavior: delete\n",
+    );
+    env.run(&["mapping", "set", &id, "--file", &yaml])
+        .await
+        .assert_code(0);
+    let shown = env.run(&["mapping", "show", &id, "--json"]).await.ok();
+    assert_eq!(shown["mapping"]["deleteBehavior"], "delete");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_mapping_is_refused_with_every_problem_and_nothing_stored() {
+    let env = Env::new().await;
+    let id = id_of(&env.create_connection("shop", "hmac").await);
+    let file = env.write(
+        "bad.json",
+        r#"{"fieldMap": {"name": {"type": "direct", "source": "title"},
+                         "colour": {"type": "direct", "source": "title"},
+                         "price": {"type": "direct", "source": "no_such_field"},
+                         "slug": {"type": "direct", "source": "title", "transform": "shout"}},
+            "deleteBehavior": "explode"}"#,
+    );
+    let run = env
+        .run(&["mapping", "set", &id, "--file", &file, "--json"])
+        .await;
+    run.assert_code(3);
+    for needle in [
+        "colour",
+        "no_such_field",
+        "shout",
+        "explode",
+        "nothing was stored",
+    ] {
+        assert!(
+            run.stderr.contains(needle),
+            "{needle} not in:\n{}",
+            run.stderr
+        );
+    }
+    let out = run.json();
+    assert_eq!(out["stored"], false);
+    assert!(out["problems"].as_array().unwrap().len() >= 4, "{out}");
+    assert!(out["problems"][0]["message"].is_string());
+    let show = env.run(&["mapping", "show", &id]).await;
+    show.assert_code(3);
+    assert!(show.stderr.contains("no mapping"));
+
+    let garbage = env.write("garbage.json", "{not json");
+    let run = env.run(&["mapping", "set", &id, "--file", &garbage]).await;
+    run.assert_code(3);
+    assert!(run.stderr.contains("JSON"), "{}", run.stderr);
+    env.run(&["mapping", "set", &id, "--file", "/no/such/file.json"])
+        .await
+        .assert_code(3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_working_credentials_set_fails_unless_offline() {
+    let env = Env::new().await;
+    let id = id_of(
+        &env.create_connection_with("shop", "hmac", &[("WEBFLOW_TOKEN", Some("wrong-token"))])
+            .await
+            .ok(),
+    );
+    let file = env.good_mapping();
+    let run = env.run(&["mapping", "set", &id, "--file", &file]).await;
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("--offline") && run.stderr.contains("401"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.all().contains("wrong-token"));
+    env.run(&["mapping", "show", &id]).await.assert_code(3);
+
+    let stored = env
+        .run(&[
+            "mapping",
+            "set",
+            &id,
+            "--file",
+            &file,
+            "--offline",
+            "--json",
+        ])
+        .await
+        .ok();
+    assert_eq!(stored["checked"], "offline");
+    // Offline still catches what needs no schema.
+    let bad = env.write("bad.json", r#"{"fieldMap": {"name": {"type": "guess"}}}"#);
+    env.run(&["mapping", "set", &id, "--file", &bad, "--offline"])
+        .await
+        .assert_code(3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_prints_field_data_and_warnings_and_writes_nothing() {
+    let env = Env::new().await;
+    let id = id_of(&env.create_connection("shop", "hmac").await);
+    env.run(&["mapping", "set", &id, "--file", &env.good_mapping()])
+        .await
+        .assert_code(0);
+    let record = env.smartsuite.insert_record(
+        &env.table,
+        json!({"title": "Blue Mug", "price": "12.345", "status": {"value": "backlog"}}),
+    );
+    let preview = env
+        .run(&["mapping", "preview", &id, "--record", &record, "--json"])
+        .await
+        .ok();
+    assert_eq!(preview["ok"], true);
+    assert_eq!(preview["fieldData"]["name"], "Blue Mug");
+    assert_eq!(preview["fieldData"]["price"], json!(12.3));
+    assert_eq!(preview["slug"], "blue-mug");
+    assert_eq!(preview["isDraft"], true);
+    assert!(preview["warnings"].as_array().unwrap().is_empty());
+
+    let text = env
+        .run(&["mapping", "preview", &id, "--record", &record])
+        .await;
+    text.assert_code(0);
+    assert!(text.stdout.contains("fieldData") && text.stdout.contains("Blue Mug"));
+
+    // A previewed document need not be stored.
+    let other = env.write(
+        "other.json",
+        r#"{"fieldMap": {"name": {"type": "template", "template": "{{title | uppercase}}"}}, "slugTemplate": "{{title}}"}"#,
+    );
+    let preview = env
+        .run(&[
+            "mapping", "preview", &id, "--record", &record, "--file", &other, "--json",
+        ])
+        .await
+        .ok();
+    assert_eq!(preview["fieldData"]["name"], "BLUE MUG");
+
+    assert!(env.webflow.items(&env.collection).is_empty());
+    assert_eq!(env.run(&["events", "list", "--json"]).await.ok(), json!([]));
+    let unknown = env
+        .run(&[
+            "mapping",
+            "preview",
+            &id,
+            "--record",
+            "64b000000000000000000000",
+        ])
+        .await;
+    unknown.assert_code(3);
+}
