@@ -1,6 +1,4 @@
-//! The ingress: authenticates webhooks, dedupes them and enqueues one row per change
-//! (DESIGN §4). It never calls SmartSuite or Webflow and holds no transaction longer than the
-//! insert.
+#![doc = include_str!("../README.md")]
 
 pub mod error;
 pub mod health;

@@ -1,6 +1,4 @@
-//! The `suiteflow` command line: migrations, connections, mappings, replays, backfills, checks
-//! and key rotation. `main.rs` parses the arguments, loads [`Settings`] and calls [`run`]; every
-//! command returns a [`CliResult`] whose error carries the exit code (see [`error`]).
+#![doc = include_str!("../README.md")]
 
 pub mod commands;
 pub mod context;

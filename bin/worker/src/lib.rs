@@ -1,5 +1,4 @@
-//! The worker: claims queued events, pulls SmartSuite changes, maps them and writes them to
-//! Webflow within its rate limits (DESIGN §6).
+#![doc = include_str!("../README.md")]
 
 pub mod context;
 pub mod metrics;

@@ -27,6 +27,7 @@ pub fn handle() -> &'static PrometheusHandle {
             "Age of the oldest waiting event"
         );
         metrics::describe_counter!("worker_webflow_requests_total", "Webflow calls made");
+        metrics::describe_gauge!("worker_connections", "Connections by status");
         metrics::describe_counter!(
             "worker_rate_limit_waits_total",
             "Batches rescheduled by a rate limit, by API"
@@ -49,6 +50,10 @@ pub fn webflow_call() {
 
 pub fn rate_limit_wait(api: &'static str) {
     metrics::counter!("worker_rate_limit_waits_total", "api" => api).increment(1);
+}
+
+pub fn connections(status: &'static str, count: i64) {
+    metrics::gauge!("worker_connections", "status" => status).set(count as f64);
 }
 
 pub fn queue(depth: i64, oldest_secs: f64) {

@@ -110,6 +110,9 @@ impl Worker {
         let oldest = suiteflow_store::queue::oldest_event_age(&mut conn).await?;
         summary.oldest_event_age = oldest.map_or(0, |d| d.as_secs());
         crate::metrics::queue(summary.queue_depth, oldest.map_or(0.0, |d| d.as_secs_f64()));
+        for (status, count) in suiteflow_store::count_connections_by_status(&mut conn).await? {
+            crate::metrics::connections(status.as_str(), count);
+        }
         if summary.processed > 0 {
             let details = serde_json::to_value(&summary).unwrap_or_default();
             suiteflow_store::audit(&mut conn, &self.id, "worker.completed", None, &details).await?;
