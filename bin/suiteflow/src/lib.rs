@@ -6,7 +6,6 @@ pub mod error;
 pub mod output;
 pub mod secret_flags;
 pub mod settings;
-mod store_gaps;
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;

@@ -1,10 +1,10 @@
 //! `suiteflow connection …`
 
-use diesel_async::AsyncConnection as _;
 use ring::digest::{SHA256, digest};
 use serde_json::{Value, json};
 use suiteflow_crypto::{SecretString, generate_secret};
 use suiteflow_smartsuite_client::{ALL_RECORD_EVENTS, NewWebhook, WebhookFilter};
+use suiteflow_store::AsyncConnection as _;
 use suiteflow_store::{
     Connection, ConnectionChanges, ConnectionId, ConnectionStatus, NewConnection, SecretColumn,
     StoreError, WebhookScheme,
@@ -230,7 +230,7 @@ async fn show(ctx: &Context, reference: &str) -> CliResult {
     let mapping = suiteflow_store::get_mapping(&mut db, connection.id)
         .await
         .or_fail("loading the mapping")?;
-    let counts = crate::store_gaps::count_by_status_of(&mut db, connection.id)
+    let counts = suiteflow_store::queue::count_by_status_of(&mut db, connection.id)
         .await
         .or_fail("counting events")?;
     let mut value = connection_json(&ctx.settings, &connection);

@@ -5,7 +5,6 @@ use suiteflow_store::{EventId, EventStatus};
 
 use crate::error::{CliResult, ResultExt as _, refused};
 use crate::output::{event_json, print_json, print_table, timestamp, truncate};
-use crate::store_gaps;
 use crate::{Context, EventsCommand, StatusArg};
 
 pub async fn run(ctx: &Context, command: EventsCommand) -> CliResult {
@@ -53,9 +52,10 @@ async fn list(
         None => None,
     };
     let mut db = ctx.db().await?;
-    let events = store_gaps::list_events(&mut db, status.map(status_of), connection, limit)
-        .await
-        .or_fail("listing events")?;
+    let events =
+        suiteflow_store::queue::list_events(&mut db, status.map(status_of), connection, limit)
+            .await
+            .or_fail("listing events")?;
     if ctx.json {
         print_json(&Value::Array(
             events.iter().map(|e| event_json(e, false)).collect(),
@@ -157,7 +157,7 @@ async fn replay_dead_letters(ctx: &Context, connection: Option<&str>) -> CliResu
         None => None,
     };
     let mut db = ctx.db().await?;
-    let ids = store_gaps::dead_letter_ids(&mut db, connection)
+    let ids = suiteflow_store::queue::dead_letter_ids(&mut db, connection)
         .await
         .or_fail("listing dead letters")?;
     let mut requeued = Vec::new();
