@@ -29,6 +29,14 @@ demo *ARGS:
 bench-queue:
     scripts/with-postgres.sh --durable cargo bench -p suiteflow-store --bench queue
 
+# Signed webhooks against the ingress for 10 s: accepted/s, p50/p99, rows = 202s.
+bench-ingress:
+    scripts/with-postgres.sh --durable cargo run --release -p suiteflow-load --bin bench-ingress
+
+# Records through ingress → worker → Webflow stand-in at 60 requests/min, and idle latency.
+bench-sync:
+    scripts/with-postgres.sh --durable cargo run --release -p suiteflow-load --bin bench-sync
+
 # Records mapped per second (20-field mapping with expressions and templates).
 bench-mapper:
     cargo bench -p suiteflow-mapper

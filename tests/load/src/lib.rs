@@ -1,0 +1,101 @@
+//! Shared pieces of the load benchmarks (`bench-ingress`, `bench-sync`): the test cluster check,
+//! signing, percentiles, the machine's load average and the row count of `events`.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use diesel::QueryableByName;
+use diesel::sql_types::BigInt;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use suiteflow_crypto::SecretString;
+
+/// Fails unless the process runs under `scripts/with-postgres.sh` (which sets both variables).
+pub fn require_cluster() -> anyhow::Result<()> {
+    for name in [
+        suiteflow_test_support::db::ADMIN_URL_VARIABLE,
+        "DATABASE_URL",
+    ] {
+        if std::env::var_os(name).is_none() {
+            bail!(
+                "{name} is not set: run under scripts/with-postgres.sh --durable (see tests/load/README.md)"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Installs ring as rustls's provider (reqwest is built without one).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The `x-smartsuite-signature` header of `body` under `secret`.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    suiteflow_webhook_security::sign_hmac(&SecretString::new(secret), body)
+}
+
+/// The `q`-quantile (0.0 ..= 1.0) of sorted samples, nearest-rank.
+pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Milliseconds with two decimals.
+pub fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// `/proc/loadavg`'s first three fields, or `unknown`.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The number of logical CPUs.
+pub fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// Rows in `events` of the database at `url`.
+pub async fn event_rows(url: &str) -> anyhow::Result<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let mut conn = AsyncPgConnection::establish(url)
+        .await
+        .context("connecting to the bench database")?;
+    let count: Count = diesel::sql_query("SELECT count(*) AS n FROM events")
+        .get_result(&mut conn)
+        .await
+        .context("counting events")?;
+    Ok(count.n)
+}
+
+/// The value of a server setting (`SHOW name`).
+pub async fn server_setting(url: &str, name: &str) -> anyhow::Result<String> {
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let mut conn = AsyncPgConnection::establish(url)
+        .await
+        .context("connecting to the bench database")?;
+    let row: Setting = diesel::sql_query(format!("SELECT current_setting('{name}') AS value"))
+        .get_result(&mut conn)
+        .await
+        .with_context(|| format!("reading {name}"))?;
+    Ok(row.value)
+}
+
+/// `PASS` or `MISS`.
+pub fn verdict(ok: bool) -> &'static str {
+    if ok { "PASS" } else { "MISS" }
+}
