@@ -4,4 +4,5 @@
 
 mod config;
 mod e2e;
+mod logs;
 mod support;
