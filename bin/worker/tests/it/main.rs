@@ -5,4 +5,5 @@
 mod config;
 mod e2e;
 mod logs;
+mod maintenance;
 mod support;
