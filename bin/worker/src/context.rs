@@ -42,6 +42,8 @@ pub struct Built {
     pub mapping: Option<CompiledMapping>,
     /// Public URLs of SmartSuite files, by handle (they live for years).
     pub file_urls: Mutex<HashMap<String, String>>,
+    /// The window of the connection's write budget (see [`ClientOptions::rate_window`]).
+    pub rate_window: Duration,
     /// Webflow asked us to wait (`X-RateLimit-Remaining: 0` or a 429) until then.
     pub webflow_pause: Mutex<Option<OffsetDateTime>>,
 }
@@ -80,6 +82,8 @@ pub fn fingerprint(connection: &Connection, mapping: Option<&Mapping>) -> String
 pub struct ClientOptions {
     pub webflow_timeout: Duration,
     pub smartsuite_rate_limit_pause: Duration,
+    /// The window of a connection's `rate_limit_per_min` (a minute; tests scale the clock).
+    pub rate_window: Duration,
 }
 
 impl Default for ClientOptions {
@@ -87,6 +91,7 @@ impl Default for ClientOptions {
         Self {
             webflow_timeout: Duration::from_secs(30),
             smartsuite_rate_limit_pause: Duration::from_secs(30),
+            rate_window: Duration::from_secs(60),
         }
     }
 }
@@ -113,8 +118,11 @@ pub async fn build(
         SecretColumn::WebflowToken,
         connection.webflow_token.sealed(),
     )?;
+    // No retries inside the client: every Webflow request must be paid for from the shared
+    // bucket, and the worker retries whole events with backoff instead.
     let webflow = WebflowClient::builder(api.webflow.clone(), token)
         .timeout(options.webflow_timeout)
+        .max_retries(0)
         .build()
         .map_err(|e| Failure::Permanent(format!("Webflow client: {e}")))?;
     let smartsuite = SmartSuiteClient::builder(
@@ -136,6 +144,7 @@ pub async fn build(
         webflow,
         smartsuite,
         mapping: compiled,
+        rate_window: options.rate_window,
         file_urls: Mutex::new(HashMap::new()),
         webflow_pause: Mutex::new(None),
     })

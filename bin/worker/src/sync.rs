@@ -663,10 +663,15 @@ impl<'a> Sync<'a> {
                 Some(until) if until > now => until,
                 _ => {
                     let mut conn = self.db().await?;
-                    match suiteflow_store::take(&mut conn, self.ctx.id(), 1, per_minute)
-                        .await
-                        .map_err(store_failure)?
-                    {
+                    let rate = suiteflow_store::Rate::new(per_minute, self.ctx.rate_window);
+                    let take = suiteflow_store::take_from(
+                        &mut conn,
+                        self.ctx.id(),
+                        suiteflow_store::WEBFLOW_BUCKET,
+                        1,
+                        rate,
+                    );
+                    match take.await.map_err(store_failure)? {
                         suiteflow_store::Take::Granted { .. } => {
                             self.calls += 1;
                             crate::metrics::webflow_call();

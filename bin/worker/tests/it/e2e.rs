@@ -456,3 +456,49 @@ async fn two_workers_write_each_record_once() {
         p.calls("POST", "/items/live")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_500_storm_ends_in_success_without_ever_exceeding_the_rate_limit() {
+    // The clock is scaled: "a minute" is one second on both sides, 10 requests per window.
+    let window = std::time::Duration::from_secs(1);
+    let p = Pipeline::start_with(Options {
+        webflow: suiteflow_test_support::webflow::WebflowConfig {
+            rate_limit: 10,
+            rate_window: window,
+            ..Default::default()
+        },
+        spec: ConnectionSpec {
+            rate_limit_per_min: 10,
+            retry_backoff_ms: 1,
+            max_retries: 10,
+            ..ConnectionSpec::default()
+        },
+        // One event per batch: one Webflow call per record, so the budget really binds.
+        env: vec![("WORKER_BATCH_SIZE", "1".to_string())],
+        rate_window: window,
+    })
+    .await;
+    let n = 30;
+    for i in 0..n {
+        let data = json!({"title": format!("Chair {i}"), "price": "1"});
+        assert_eq!(
+            p.push("record_created", &format!("r{i}"), data, &format!("k{i}"))
+                .await,
+            202
+        );
+    }
+    p.wf.fail_next(8, 500);
+    p.sync().await;
+    assert_eq!(p.items().len(), n, "every record written");
+    assert_eq!(p.count(EventStatus::Success).await, n as i64);
+    let requests = p.wf.requests();
+    let refused = requests.iter().filter(|r| r.status == 429).count();
+    assert_eq!(
+        refused, 0,
+        "the stand-in saw more than its rate limit {refused} times"
+    );
+    assert!(
+        requests.iter().filter(|r| r.status == 500).count() >= 8,
+        "the storm happened"
+    );
+}

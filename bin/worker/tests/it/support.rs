@@ -35,6 +35,8 @@ pub struct Options {
     pub webflow: WebflowConfig,
     pub spec: ConnectionSpec,
     pub env: Vec<(&'static str, String)>,
+    /// The window of the connection's `rate_limit_per_min` (scaled clock).
+    pub rate_window: Duration,
 }
 
 impl Default for Options {
@@ -50,6 +52,7 @@ impl Default for Options {
                 ..ConnectionSpec::default()
             },
             env: Vec::new(),
+            rate_window: Duration::from_secs(60),
         }
     }
 }
@@ -121,7 +124,7 @@ impl Pipeline {
         let ingress_handle = app.handle();
         tokio::spawn(app.run_until_stopped());
 
-        let worker = new_worker(&source).await;
+        let worker = new_worker(&source, options.rate_window).await;
         Self {
             db,
             wf,
@@ -156,7 +159,7 @@ impl Pipeline {
             ),
             ("WORKER_BATCH_SIZE".to_string(), "100".to_string()),
         ];
-        new_worker(&Source::new(None, env).unwrap()).await
+        new_worker(&Source::new(None, env).unwrap(), Duration::from_secs(60)).await
     }
 
     /// Sends a signed push through the ingress; returns the HTTP status.
@@ -239,7 +242,7 @@ async fn store(url: &str) -> Store {
     Store::connect(&config).await.unwrap()
 }
 
-async fn new_worker(source: &Source) -> Worker {
+async fn new_worker(source: &Source, rate_window: Duration) -> Worker {
     let mut r = Reader::new(source);
     let settings = worker::Settings::read(&mut r);
     let settings = r.finish(|| settings).unwrap();
@@ -247,5 +250,6 @@ async fn new_worker(source: &Source) -> Worker {
     Worker::new(store, settings).with_client_options(ClientOptions {
         webflow_timeout: Duration::from_secs(2),
         smartsuite_rate_limit_pause: Duration::from_millis(500),
+        rate_window,
     })
 }
