@@ -449,7 +449,10 @@ impl<'a> Sync<'a> {
             match result {
                 Ok(()) => {
                     for (w, id, _) in chunk {
-                        let outcome = self.synced(w, id, w.item.slug.as_str()).await;
+                        let outcome = match self.unpublish_if_draft(w, id).await {
+                            Ok(()) => self.synced(w, id, w.item.slug.as_str()).await,
+                            Err(f) => Outcome::Failed(f),
+                        };
                         self.finish(w.event.id, outcome);
                     }
                     return;
@@ -489,7 +492,12 @@ impl<'a> Sync<'a> {
             }
             let data = w.data(Some(slug.as_str()), old_slug != Some(slug.as_str()));
             match self.patch(item_id, &data, target).await {
-                Ok(()) => return self.synced(w, item_id, slug.as_str()).await,
+                Ok(()) => {
+                    if let Err(f) = self.unpublish_if_draft(w, item_id).await {
+                        return Outcome::Failed(f);
+                    }
+                    return self.synced(w, item_id, slug.as_str()).await;
+                }
                 Err(PatchError::SlugTaken) => continue,
                 Err(PatchError::Gone) => {
                     // Deleted in Webflow: forget it, the next attempt creates it again.
@@ -513,6 +521,29 @@ impl<'a> Sync<'a> {
             "slug {:?} and its suffixes -1 to -{SLUG_SUFFIXES} are all taken by other items",
             w.item.slug.as_str()
         )))
+    }
+
+    /// A record that became a draft: `isDraft: true` no longer takes a live item off the site
+    /// (Webflow, July 2025), so the live version is unpublished explicitly.
+    async fn unpublish_if_draft(&mut self, w: &Write<'_>, item_id: &str) -> Result<(), Failure> {
+        if !w.item.status.is_draft {
+            return Ok(());
+        }
+        self.permit().await?;
+        let reply = self
+            .ctx
+            .webflow
+            .unpublish_item(self.ctx.collection_id(), item_id)
+            .await;
+        match reply {
+            // Never published, or already off the site: nothing to take down.
+            Err(
+                WfError::NotFound { .. }
+                | WfError::Validation { .. }
+                | WfError::NeverPublished { .. },
+            ) => Ok(()),
+            other => self.observe(other),
+        }
     }
 
     /// One PATCH; a live PATCH of a never-published item falls back to a staged PATCH plus

@@ -502,3 +502,46 @@ async fn a_500_storm_ends_in_success_without_ever_exceeding_the_rate_limit() {
         "the storm happened"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_behavior_drafts_and_archives_items() {
+    let p = Pipeline::start().await;
+    suiteflow_test_support::fixtures::set_mapping(
+        p.db.url(),
+        p.connection,
+        json!({
+            "fieldMap": {
+                "name": {"type": "direct", "source": "title"},
+                "price": {"type": "direct", "source": "price"}
+            },
+            "slugTemplate": "{{title}}",
+            "statusBehavior": {"source": "status.value", "draft": ["draft"], "archived": ["gone"]}
+        }),
+    )
+    .await;
+    let live = json!({"title": "Lamp", "price": "1", "status": {"value": "live"}});
+    assert_eq!(p.push("record_created", "r", live, "k1").await, 202);
+    p.sync().await;
+    let item = p.wf.item_by_slug(&p.collection, "lamp").expect("created");
+    assert_eq!(item["isDraft"], false);
+    assert_eq!(p.wf.live_items(&p.collection).len(), 1, "published");
+
+    // Back to draft: staged, and taken off the live site.
+    let draft = json!({"title": "Lamp", "price": "1", "status": {"value": "draft"}});
+    assert_eq!(p.push("record_updated", "r", draft, "k2").await, 202);
+    p.sync().await;
+    assert_eq!(
+        p.wf.item_by_slug(&p.collection, "lamp").unwrap()["isDraft"],
+        true
+    );
+    assert_eq!(p.wf.live_items(&p.collection).len(), 0, "unpublished");
+
+    let gone = json!({"title": "Lamp", "price": "1", "status": {"value": "gone"}});
+    assert_eq!(p.push("record_updated", "r", gone, "k3").await, 202);
+    p.sync().await;
+    assert_eq!(
+        p.wf.item_by_slug(&p.collection, "lamp").unwrap()["isArchived"],
+        true
+    );
+    assert_eq!(p.count(EventStatus::Success).await, 3);
+}

@@ -74,7 +74,11 @@ impl Pipeline {
         let table = ss.add_table(
             &solution,
             "Products",
-            vec![json!({"slug": "price", "label": "Price", "field_type": "numberfield", "params": {}})],
+            vec![
+                json!({"slug": "price", "label": "Price", "field_type": "numberfield", "params": {}}),
+                json!({"slug": "status", "label": "Status", "field_type": "statusfield",
+                       "params": {"choices": [{"label": "Draft", "value": "draft"}, {"label": "Live", "value": "live"}]}}),
+            ],
         );
         let spec = ConnectionSpec {
             webhook_secret: SECRET.into(),
