@@ -157,6 +157,7 @@ impl Pipeline {
         let worker = Worker::new(store, settings).with_client_options(ClientOptions {
             webflow_timeout: Duration::from_secs(5),
             smartsuite_rate_limit_pause: Duration::from_millis(500),
+            ..ClientOptions::default()
         });
         Ok(Self {
             db,
