@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 
 use actix_web::{HttpResponse, ResponseError as _};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::error::ApiError;
 
@@ -12,10 +12,7 @@ use crate::error::ApiError;
 pub fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
-        let recorder = PrometheusBuilder::new().build_recorder();
-        let handle = recorder.handle();
-        // Fails only if another recorder is installed, in which case ours renders nothing.
-        let _ = metrics::set_global_recorder(recorder);
+        let handle = suiteflow_telemetry::prometheus().clone();
         describe();
         handle
     })

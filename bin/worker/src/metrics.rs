@@ -4,15 +4,13 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 
 /// The process's metrics registry, installed on first use.
 pub fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
-        let recorder = PrometheusBuilder::new().build_recorder();
-        let handle = recorder.handle();
-        let _ = metrics::set_global_recorder(recorder);
+        let handle = suiteflow_telemetry::prometheus().clone();
         metrics::describe_counter!("worker_events_total", "Events finished, by outcome");
         metrics::describe_histogram!(
             "worker_event_duration_seconds",

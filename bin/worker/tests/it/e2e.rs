@@ -545,3 +545,145 @@ async fn status_behavior_drafts_and_archives_items() {
     );
     assert_eq!(p.count(EventStatus::Success).await, 3);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_behaviors_unpublish_or_delete_the_item() {
+    for (behavior, check) in [("unpublish", "unpublished"), ("delete", "deleted")] {
+        let p = Pipeline::start().await;
+        suiteflow_test_support::fixtures::set_mapping(
+            p.db.url(),
+            p.connection,
+            json!({
+                "fieldMap": {"name": {"type": "direct", "source": "title"}, "price": {"type": "direct", "source": "price"}},
+                "slugTemplate": "{{title}}",
+                "deleteBehavior": behavior
+            }),
+        )
+        .await;
+        assert_eq!(
+            p.push(
+                "record_created",
+                "r",
+                json!({"title": "Vase", "price": "2"}),
+                "k1"
+            )
+            .await,
+            202
+        );
+        p.sync().await;
+        assert_eq!(p.wf.live_items(&p.collection).len(), 1);
+        assert_eq!(p.push("record_deleted", "r", json!({}), "k2").await, 202);
+        p.sync().await;
+        match check {
+            "unpublished" => {
+                assert_eq!(p.items().len(), 1, "kept staged");
+                assert_eq!(p.wf.live_items(&p.collection).len(), 0, "off the live site");
+            }
+            _ => assert!(p.items().is_empty(), "deleted: {:?}", p.items()),
+        }
+        assert_eq!(p.count(EventStatus::Success).await, 2, "{behavior}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn worker_once_prints_the_cron_summary() {
+    let p = Pipeline::start().await;
+    assert_eq!(
+        p.push(
+            "record_created",
+            "r",
+            json!({"title": "Rug", "price": "9"}),
+            "k"
+        )
+        .await,
+        202
+    );
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_worker"))
+        .arg("--once")
+        .env_clear()
+        .env("DATABASE_URL", p.db.url())
+        .env(
+            "DATA_ENCRYPTION_KEY",
+            suiteflow_test_support::fixtures::TEST_KEY,
+        )
+        .env("WEBFLOW_API_BASE", p.wf.base_url().to_string())
+        .env("SMARTSUITE_API_BASE", p.ss.api_base().to_string())
+        .env(
+            "SMARTSUITE_WEBHOOKS_API_BASE",
+            p.ss.webhooks_base().to_string(),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["processed"], 1);
+    assert_eq!(summary["succeeded"], 1);
+    assert_eq!(summary["failed"], 0);
+    assert_eq!(summary["queueDepth"], 0);
+    assert!(
+        summary["durationMs"].is_u64() && summary["oldestEventAge"].is_u64(),
+        "{summary}"
+    );
+    assert_eq!(p.items().len(), 1);
+    // The run is on record for the health endpoint's workerLastRun.
+    let store = p.store().await;
+    let mut conn = store.get().await.unwrap();
+    assert!(
+        suiteflow_store::latest_audit(&mut conn, "worker.completed")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_and_healthz_are_served() {
+    let p = Pipeline::start().await;
+    let (server, addr) = worker::metrics::serve("127.0.0.1:0".parse().unwrap()).unwrap();
+    let handle = server.handle();
+    tokio::spawn(server);
+    assert_eq!(
+        p.push(
+            "record_created",
+            "r",
+            json!({"title": "Mat", "price": "3"}),
+            "k"
+        )
+        .await,
+        202
+    );
+    p.sync().await;
+    let health = p
+        .http
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let metrics = p
+        .http
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        r#"worker_events_total{outcome="success"} 1"#,
+        "worker_queue_depth 0",
+        "worker_webflow_requests_total",
+        r#"worker_connections{status="active"} 1"#,
+        "worker_event_duration_seconds",
+    ] {
+        assert!(
+            metrics.contains(expected),
+            "{expected} missing from:\n{metrics}"
+        );
+    }
+    handle.stop(false).await;
+}
