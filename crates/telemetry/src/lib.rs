@@ -63,6 +63,21 @@ pub fn init(config: &TelemetryConfig) -> Result<(), TelemetryError> {
     installed.map_err(|_| TelemetryError::AlreadyInstalled)
 }
 
+/// The process's Prometheus registry, installed as the global `metrics` recorder on first use.
+/// Metrics belong to the process, so the ingress and the worker (and a test that runs both)
+/// share this one; each renders it on its `/metrics`.
+pub fn prometheus() -> &'static metrics_exporter_prometheus::PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
+        std::sync::OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // Fails only when some other recorder was installed first; ours then stays empty.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,19 +124,4 @@ mod tests {
         assert!(c.pretty);
         assert_eq!(c.otlp_endpoint.unwrap().as_str(), "http://127.0.0.1:4318/");
     }
-}
-
-/// The process's Prometheus registry, installed as the global `metrics` recorder on first use.
-/// Metrics belong to the process, so the ingress and the worker (and a test that runs both)
-/// share this one; each renders it on its `/metrics`.
-pub fn prometheus() -> &'static metrics_exporter_prometheus::PrometheusHandle {
-    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
-        std::sync::OnceLock::new();
-    HANDLE.get_or_init(|| {
-        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
-        let handle = recorder.handle();
-        // Fails only when some other recorder was installed first; ours then stays empty.
-        let _ = metrics::set_global_recorder(recorder);
-        handle
-    })
 }
