@@ -234,12 +234,11 @@ impl Worker {
                 Some(outcome) => outcomes.push((event, outcome)),
             }
         }
+        let mut calls = 0;
         if !records.is_empty() {
-            let by_id: HashMap<EventId, Outcome> =
-                crate::sync::process(&self.store, &ctx, &records)
-                    .await
-                    .into_iter()
-                    .collect();
+            let (outcomes_by_id, made) = crate::sync::process(&self.store, &ctx, &records).await;
+            calls = made;
+            let by_id: HashMap<EventId, Outcome> = outcomes_by_id.into_iter().collect();
             for event in records {
                 let outcome = by_id.get(&event.id).cloned().unwrap_or_else(|| {
                     Outcome::Failed(Failure::Transient("the event was not processed".into()))
@@ -247,7 +246,7 @@ impl Worker {
                 outcomes.push((event, outcome));
             }
         }
-        self.update_health(&ctx, &outcomes).await;
+        self.update_health(&ctx, &outcomes, calls).await;
         outcomes.into_iter().map(|(e, o)| (e, o, policy)).collect()
     }
 
@@ -417,16 +416,29 @@ impl Worker {
     }
 
     /// Health fields: success resets the error streak; failures count and keep the message.
-    async fn update_health(&self, ctx: &Context, outcomes: &[(Event, Outcome)]) {
+    async fn update_health(
+        &self,
+        ctx: &Context,
+        outcomes: &[(Event, Outcome)],
+        webflow_calls: u32,
+    ) {
         let Ok(mut conn) = self.store.get().await else {
             return;
         };
         let id = ctx.id();
-        let mut counts = DailyCounts::default();
+        let mut counts = DailyCounts {
+            webflow_calls: i32::try_from(webflow_calls).unwrap_or(i32::MAX),
+            ..DailyCounts::default()
+        };
+        let now = OffsetDateTime::now_utc();
         let mut last_error = None;
         for (event, outcome) in outcomes {
             match outcome {
-                Outcome::Done { .. } | Outcome::Recorded => counts.succeeded += 1,
+                Outcome::Done { .. } | Outcome::Recorded => {
+                    counts.succeeded += 1;
+                    let ms = (now - event.queued_at).whole_milliseconds();
+                    counts.total_duration_ms += i64::try_from(ms.max(0)).unwrap_or(i64::MAX);
+                }
                 Outcome::Failed(Failure::Permanent(m)) => {
                     counts.dead_lettered += 1;
                     last_error = Some(m.clone());

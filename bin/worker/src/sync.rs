@@ -22,8 +22,13 @@ const MAX_TOKEN_WAIT: Duration = Duration::from_secs(5);
 /// `-1` … `-9`: suffixes tried when another item holds the slug.
 const SLUG_SUFFIXES: u32 = 9;
 
-/// Processes one connection's claimed `record` events; returns an outcome per event.
-pub async fn process(store: &Store, ctx: &Context, events: &[Event]) -> Vec<(EventId, Outcome)> {
+/// Processes one connection's claimed `record` events; returns an outcome per event and the
+/// number of Webflow calls made.
+pub async fn process(
+    store: &Store,
+    ctx: &Context,
+    events: &[Event],
+) -> (Vec<(EventId, Outcome)>, u32) {
     let mut sync = Sync {
         store,
         ctx,
@@ -31,7 +36,7 @@ pub async fn process(store: &Store, ctx: &Context, events: &[Event]) -> Vec<(Eve
         calls: 0,
     };
     sync.run(events).await;
-    sync.outcomes
+    (sync.outcomes, sync.calls)
 }
 
 struct Sync<'a> {
