@@ -1,6 +1,6 @@
 //! Prometheus metrics of the ingress (`GET /metrics`).
 
-use std::sync::OnceLock;
+use std::sync::Once;
 
 use actix_web::{HttpResponse, ResponseError as _};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -10,12 +10,12 @@ use crate::error::ApiError;
 /// The process's metrics registry. Metrics belong to the process, so there is one recorder,
 /// installed on first use.
 pub fn handle() -> &'static PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE.get_or_init(|| {
-        let handle = suiteflow_telemetry::prometheus().clone();
+    static DESCRIBED: Once = Once::new();
+    let handle = suiteflow_telemetry::prometheus();
+    DESCRIBED.call_once(|| {
         describe();
-        handle
-    })
+    });
+    handle
 }
 
 fn describe() {

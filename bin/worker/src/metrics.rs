@@ -1,16 +1,17 @@
 //! Prometheus metrics of the worker, served with `/healthz` on `WORKER_METRICS_ADDR`.
 
 use std::net::SocketAddr;
-use std::sync::OnceLock;
+use std::sync::Once;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use metrics_exporter_prometheus::PrometheusHandle;
 
-/// The process's metrics registry, installed on first use.
+/// The process's metrics registry (shared with anything else in the process), with the
+/// worker's metrics described once.
 pub fn handle() -> &'static PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE.get_or_init(|| {
-        let handle = suiteflow_telemetry::prometheus().clone();
+    static DESCRIBED: Once = Once::new();
+    let handle = suiteflow_telemetry::prometheus();
+    DESCRIBED.call_once(|| {
         metrics::describe_counter!("worker_events_total", "Events finished, by outcome");
         metrics::describe_histogram!(
             "worker_event_duration_seconds",
@@ -30,8 +31,8 @@ pub fn handle() -> &'static PrometheusHandle {
             "worker_rate_limit_waits_total",
             "Batches rescheduled by a rate limit, by API"
         );
-        handle
-    })
+    });
+    handle
 }
 
 pub fn event(outcome: &'static str) {

@@ -285,7 +285,13 @@ impl Worker {
             Some(built) => built,
             None => {
                 // Building reads the Webflow collection: pay for it like any other call.
-                self.webflow_token(&connection).await?;
+                crate::sync::webflow_token(
+                    &self.store,
+                    &connection,
+                    self.options.rate_window,
+                    None,
+                )
+                .await?;
                 let built = Arc::new(
                     context::build(
                         &connection,
@@ -301,37 +307,6 @@ impl Worker {
             }
         };
         Ok(Context { connection, built })
-    }
-
-    /// Waits (a few seconds at most) for a token of the connection's Webflow bucket.
-    async fn webflow_token(&self, connection: &suiteflow_store::Connection) -> Result<(), Failure> {
-        let per_minute = u32::try_from(connection.rate_limit_per_min.max(1)).unwrap_or(50);
-        let rate = suiteflow_store::Rate::new(per_minute, self.options.rate_window);
-        let deadline = OffsetDateTime::now_utc() + Duration::from_secs(5);
-        loop {
-            let mut conn = self.store.get().await.map_err(crate::sync::store_failure)?;
-            let take = suiteflow_store::take_from(
-                &mut conn,
-                connection.id,
-                suiteflow_store::WEBFLOW_BUCKET,
-                1,
-                rate,
-            );
-            match take.await.map_err(crate::sync::store_failure)? {
-                suiteflow_store::Take::Granted { .. } => {
-                    crate::metrics::webflow_call();
-                    return Ok(());
-                }
-                suiteflow_store::Take::RetryAt(at) if at > deadline => {
-                    return Err(Failure::Throttled(at));
-                }
-                suiteflow_store::Take::RetryAt(at) => {
-                    let wait =
-                        Duration::try_from(at - OffsetDateTime::now_utc()).unwrap_or_default();
-                    tokio::time::sleep(wait.max(Duration::from_millis(5))).await;
-                }
-            }
-        }
     }
 
     /// Records one outcome, fenced by this worker's lease. `Ok(true)` for a success.

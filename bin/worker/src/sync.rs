@@ -687,48 +687,18 @@ impl<'a> Sync<'a> {
         }
     }
 
-    /// Waits for a token of the connection's shared bucket (all worker replicas draw from it)
-    /// and for any pause Webflow asked for; a long wait reschedules instead.
+    /// One token of the connection's Webflow budget; counts the call.
     async fn permit(&mut self) -> Result<(), Failure> {
-        let per_minute = u32::try_from(self.ctx.connection.rate_limit_per_min.max(1)).unwrap_or(50);
-        let deadline = OffsetDateTime::now_utc() + MAX_TOKEN_WAIT;
-        loop {
-            let paused = self.ctx.webflow_pause.lock().ok().and_then(|p| *p);
-            let now = OffsetDateTime::now_utc();
-            let wait_until = match paused {
-                Some(until) if until > now => until,
-                _ => {
-                    let mut conn = self.db().await?;
-                    let rate = suiteflow_store::Rate::new(per_minute, self.ctx.rate_window);
-                    let take = suiteflow_store::take_from(
-                        &mut conn,
-                        self.ctx.id(),
-                        suiteflow_store::WEBFLOW_BUCKET,
-                        1,
-                        rate,
-                    );
-                    match take.await.map_err(store_failure)? {
-                        suiteflow_store::Take::Granted { .. } => {
-                            self.calls += 1;
-                            crate::metrics::webflow_call();
-                            return Ok(());
-                        }
-                        suiteflow_store::Take::RetryAt(at) => at,
-                    }
-                }
-            };
-            if wait_until > deadline {
-                crate::metrics::rate_limit_wait("webflow");
-                return Err(Failure::Throttled(wait_until));
-            }
-            let pause = wait_until - OffsetDateTime::now_utc();
-            tokio::time::sleep(
-                Duration::try_from(pause)
-                    .unwrap_or(Duration::from_millis(10))
-                    .max(Duration::from_millis(5)),
-            )
-            .await;
-        }
+        let ctx = self.ctx;
+        webflow_token(
+            self.store,
+            &ctx.connection,
+            ctx.rate_window,
+            Some(&ctx.webflow_pause),
+        )
+        .await?;
+        self.calls += 1;
+        Ok(())
     }
 
     /// Records Webflow's rate headers and classifies an error.
@@ -769,6 +739,44 @@ enum PatchError {
     SlugTaken,
     Gone,
     Failed(Failure),
+}
+
+/// Waits for a token of the connection's shared Webflow bucket (all worker replicas draw from
+/// it) and for any pause Webflow asked for (`pause`); a wait longer than a few seconds returns
+/// `Throttled`, so the caller reschedules instead of holding its claim.
+pub async fn webflow_token(
+    store: &Store,
+    connection: &suiteflow_store::Connection,
+    window: Duration,
+    pause: Option<&std::sync::Mutex<Option<OffsetDateTime>>>,
+) -> Result<(), Failure> {
+    let per_minute = u32::try_from(connection.rate_limit_per_min.max(1)).unwrap_or(50);
+    let rate = suiteflow_store::Rate::new(per_minute, window);
+    let deadline = OffsetDateTime::now_utc() + MAX_TOKEN_WAIT;
+    loop {
+        let paused = pause.and_then(|p| p.lock().ok().and_then(|p| *p));
+        let wait_until = match paused {
+            Some(until) if until > OffsetDateTime::now_utc() => until,
+            _ => {
+                let mut conn = store.get().await.map_err(store_failure)?;
+                let bucket = suiteflow_store::WEBFLOW_BUCKET;
+                let take = suiteflow_store::take_from(&mut conn, connection.id, bucket, 1, rate);
+                match take.await.map_err(store_failure)? {
+                    suiteflow_store::Take::Granted { .. } => {
+                        crate::metrics::webflow_call();
+                        return Ok(());
+                    }
+                    suiteflow_store::Take::RetryAt(at) => at,
+                }
+            }
+        };
+        if wait_until > deadline {
+            crate::metrics::rate_limit_wait("webflow");
+            return Err(Failure::Throttled(wait_until));
+        }
+        let wait = Duration::try_from(wait_until - OffsetDateTime::now_utc()).unwrap_or_default();
+        tokio::time::sleep(wait.max(Duration::from_millis(5))).await;
+    }
 }
 
 pub fn store_failure(e: suiteflow_store::StoreError) -> Failure {
