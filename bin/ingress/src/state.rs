@@ -73,10 +73,8 @@ impl AppState {
             WebhookScheme::Standard => Scheme::Standard,
         };
         let sealed = row.webhook_secret.sealed();
-        let encrypted = suiteflow_crypto::Encrypted::new(sealed.ciphertext, sealed.iv);
-        let secret: SecretString = self
-            .keys
-            .decrypt_string(&encrypted, &SecretColumn::WebhookSecret.aad(id))
+        let secret: SecretString = SecretColumn::WebhookSecret
+            .open(&self.keys, id, &sealed)
             .map_err(|_| LoadError::Secret(id))?;
         let verifier = Verifier::new(scheme, &secret).ok();
         Ok(Some(Arc::new(Hook {

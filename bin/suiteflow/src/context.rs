@@ -1,7 +1,7 @@
 //! What every database command shares: the settings, a database connection pool, output mode,
 //! and the helpers that turn a stored connection into API clients.
 
-use suiteflow_crypto::{Encrypted, SecretString};
+use suiteflow_crypto::SecretString;
 use suiteflow_smartsuite_client::SmartSuiteClient;
 use suiteflow_store::{Connection, ConnectionId, PooledConnection, Sealed, SecretColumn, Store};
 use suiteflow_webflow_client::WebflowClient;
@@ -72,17 +72,13 @@ impl Context {
         column: SecretColumn,
         sealed: &Sealed,
     ) -> CliResult<SecretString> {
-        let encrypted = Encrypted::new(sealed.ciphertext.clone(), sealed.iv.clone());
-        self.settings
-            .keys
-            .decrypt_string(&encrypted, &column.aad(id))
-            .map_err(|e| {
-                failure(format!(
-                    "cannot decrypt the connection's {}: {e} (sealed with a key that is neither \
+        column.open(&self.settings.keys, id, sealed).map_err(|e| {
+            failure(format!(
+                "cannot decrypt the connection's {}: {e} (sealed with a key that is neither \
                  DATA_ENCRYPTION_KEY nor DATA_ENCRYPTION_KEY_PREVIOUS?)",
-                    column.name()
-                ))
-            })
+                column.name()
+            ))
+        })
     }
 
     /// Seals a secret for a column of connection `id` with the current key.
@@ -92,15 +88,9 @@ impl Context {
         column: SecretColumn,
         plaintext: &str,
     ) -> CliResult<Sealed> {
-        let encrypted = self
-            .settings
-            .keys
-            .encrypt_secret(plaintext.as_bytes(), &column.aad(id))
-            .or_fail("encrypting a secret")?;
-        Ok(Sealed {
-            ciphertext: encrypted.ciphertext_b64,
-            iv: encrypted.iv_b64,
-        })
+        column
+            .seal(&self.settings.keys, id, plaintext)
+            .or_fail("encrypting a secret")
     }
 
     /// A SmartSuite client with the connection's API key.

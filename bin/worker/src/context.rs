@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use suiteflow_crypto::{Encrypted, Keyring, SecretString};
+use suiteflow_crypto::{Keyring, SecretString};
 use suiteflow_mapper::{CompiledMapping, MappingDocument};
 use suiteflow_settings::parts::ApiBases;
 use suiteflow_smartsuite_client::SmartSuiteClient;
@@ -156,11 +156,7 @@ fn open(
     column: SecretColumn,
     sealed: Sealed,
 ) -> Result<SecretString, Failure> {
-    keys.decrypt_string(
-        &Encrypted::new(sealed.ciphertext, sealed.iv),
-        &column.aad(id),
-    )
-    .map_err(|_| {
+    column.open(keys, id, &sealed).map_err(|_| {
         Failure::Permanent(format!(
             "the connection's {} does not open with the configured DATA_ENCRYPTION_KEY",
             column.name()

@@ -3,8 +3,8 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use suiteflow_crypto::Keyring;
 use suiteflow_store::{
-    ConnectionId, ConnectionStatus, DeleteBehavior, NewConnection, NewMapping, Sealed,
-    SecretColumn, WebhookScheme,
+    ConnectionId, ConnectionStatus, DeleteBehavior, NewConnection, NewMapping, SecretColumn,
+    WebhookScheme,
 };
 
 /// A throw-away data key for tests.
@@ -62,15 +62,7 @@ pub async fn create_connection(
     spec: &ConnectionSpec,
 ) -> ConnectionId {
     let id = ConnectionId(uuid::Uuid::new_v4());
-    let seal = |column: SecretColumn, value: &str| {
-        let e = keys
-            .encrypt_secret(value.as_bytes(), &column.aad(id))
-            .unwrap();
-        Sealed {
-            ciphertext: e.ciphertext_b64,
-            iv: e.iv_b64,
-        }
-    };
+    let seal = |column: SecretColumn, value: &str| column.seal(keys, id, value).unwrap();
     let new = NewConnection {
         id,
         name: "test".into(),

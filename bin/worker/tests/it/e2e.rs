@@ -183,12 +183,9 @@ async fn a_refused_token_stops_the_connection_and_keeps_its_events() {
     // The token is revoked: the connection now holds one Webflow refuses.
     {
         let keys = suiteflow_test_support::fixtures::test_keys();
-        let aad = suiteflow_store::SecretColumn::WebflowToken.aad(p.connection);
-        let e = keys.encrypt_secret(b"revoked-token", &aad).unwrap();
-        let sealed = suiteflow_store::Sealed {
-            ciphertext: e.ciphertext_b64,
-            iv: e.iv_b64,
-        };
+        let sealed = suiteflow_store::SecretColumn::WebflowToken
+            .seal(&keys, p.connection, "revoked-token")
+            .unwrap();
         let changes = suiteflow_store::ConnectionChanges::default().webflow_token(sealed);
         let store = p.store().await;
         let mut conn = store.get().await.unwrap();
