@@ -19,19 +19,17 @@ inserted AS (
     ON CONFLICT DO NOTHING
     RETURNING id, connection_id, idempotency_key
 )
-SELECT i.ord AS ord, ins.id AS inserted_id, orig.id AS original_id
+SELECT i.ord AS ord,
+       ins.id AS inserted_id,
+       -- Looked up only for inputs that inserted nothing; each lookup has its unique index.
+       CASE WHEN ins.id IS NULL THEN coalesce(
+           (SELECT e.id FROM events e
+            WHERE e.connection_id = i.connection_id AND e.idempotency_key = i.idempotency_key),
+           (SELECT e.id FROM events e
+            WHERE i.kind = 'pull' AND e.connection_id = i.connection_id
+              AND e.kind = 'pull' AND e.status IN ('queued', 'failed'))
+       ) END AS original_id
 FROM input i
 LEFT JOIN inserted ins
        ON ins.connection_id = i.connection_id AND ins.idempotency_key = i.idempotency_key
-LEFT JOIN LATERAL (
-    SELECT e.id
-    FROM events e
-    WHERE e.connection_id = i.connection_id
-      AND (
-          e.idempotency_key = i.idempotency_key
-          OR (i.kind = 'pull' AND e.kind = 'pull' AND e.status IN ('queued', 'failed'))
-      )
-    ORDER BY (e.idempotency_key = i.idempotency_key) DESC
-    LIMIT 1
-) orig ON true
 ORDER BY i.ord

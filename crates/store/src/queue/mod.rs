@@ -342,7 +342,7 @@ pub async fn enqueue_many(
 /// §6.1): queued, failed-and-due, and processing-with-expired-lease events of active
 /// connections; never two events of one record in flight; superseded events become `skipped`.
 ///
-/// Runs in its own transaction, or in a savepoint when the caller has one open, so that a
+/// Runs as one statement, or in a savepoint when the caller has a transaction open, so that a
 /// claim that loses a race to another claimer can be run again. When superseded events took up
 /// part of the batch, the claim looks further (another statement) so that an empty answer
 /// means nothing is claimable right now.
@@ -360,16 +360,20 @@ pub async fn claim(
     let mut attempt = 0;
     loop {
         let want = i64::from(n) - claimed.len() as i64;
-        let result = conn
-            .transaction::<Vec<Event>, diesel::result::Error, _>(async |conn| {
-                prepared(CLAIM_SQL)
-                    .bind::<Text, _>(worker)
-                    .bind::<Int8, _>(want)
-                    .bind::<Int8, _>(lease_ms)
-                    .load(conn)
-                    .await
+        let statement = prepared(CLAIM_SQL)
+            .bind::<Text, _>(worker)
+            .bind::<Int8, _>(want)
+            .bind::<Int8, _>(lease_ms);
+        // One statement is atomic on its own; inside the caller's transaction a savepoint
+        // keeps a lost race from aborting that transaction.
+        let result = if in_transaction(conn) {
+            conn.transaction::<Vec<Event>, diesel::result::Error, _>(async |conn| {
+                statement.load(conn).await
             })
-            .await;
+            .await
+        } else {
+            statement.load(conn).await
+        };
         match result {
             Ok(rows) => {
                 let (mut taken, superseded): (Vec<Event>, Vec<Event>) = rows
