@@ -88,7 +88,7 @@ async fn accept_push(
     event.payload_hash = Some(payload_hash);
     event.webhook_timestamp = webhook_timestamp;
 
-    let enqueued = enqueue(state, &event).await?;
+    let enqueued = enqueue(state, event).await?;
     tracing::info!(
         connection_id = %hook.id,
         event_id = %enqueued.id().0,
@@ -155,7 +155,7 @@ async fn accept_notification(
     };
 
     let event = NewEvent::pull(hook.id, webhook_id, format!("pull:{}", Uuid::new_v4()));
-    let enqueued = enqueue(state, &event).await?;
+    let enqueued = enqueue(state, event).await?;
     tracing::info!(
         connection_id = %hook.id,
         event_id = %enqueued.id().0,
@@ -182,15 +182,13 @@ async fn active_hook(
     Ok(hook)
 }
 
-async fn enqueue(state: &AppState, event: &NewEvent) -> Result<Enqueued, ApiError> {
-    let unavailable = |e: suiteflow_store::StoreError| {
-        tracing::error!(connection_id = %event.connection_id.0, error = %e, "enqueue failed");
+/// Inserts `event` in the next group commit; answers only once it is committed.
+async fn enqueue(state: &AppState, event: NewEvent) -> Result<Enqueued, ApiError> {
+    let connection_id = event.connection_id;
+    state.committer.enqueue(event).await.map_err(|e| {
+        tracing::error!(connection_id = %connection_id.0, error = %e, "enqueue failed");
         ApiError::Unavailable
-    };
-    let mut conn = state.store.get().await.map_err(unavailable)?;
-    suiteflow_store::queue::enqueue(&mut conn, event)
-        .await
-        .map_err(unavailable)
+    })
 }
 
 /// Without an `x-idempotency-key`, the key is SHA-256 of `connection_id-record_id-timestamp`.

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod commit;
 pub mod error;
 pub mod health;
 pub mod hooks;
@@ -34,7 +35,12 @@ impl Application {
         let listener = TcpListener::bind(settings.http.addr)
             .with_context(|| format!("binding {}", settings.http.addr))?;
         let addr = listener.local_addr()?;
-        let state = AppState::new(store, settings.keys.clone(), settings.webhook.window());
+        let state = AppState::new(
+            store,
+            settings.database.pool_size,
+            settings.keys.clone(),
+            settings.webhook.window(),
+        );
         metrics::handle();
         let max_body = settings.http.max_body_bytes;
         let server = HttpServer::new(move || {

@@ -27,6 +27,10 @@ fn describe() {
         "ingress_rejections_total",
         "Webhook requests refused, by route and reason"
     );
+    metrics::describe_histogram!(
+        "ingress_commit_batch_size",
+        "Events inserted per group-commit statement"
+    );
 }
 
 /// Counts one webhook request and, when refused, its reason.

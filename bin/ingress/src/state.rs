@@ -10,6 +10,8 @@ use suiteflow_store::{
 };
 use suiteflow_webhook_security::{Scheme, TimestampWindow, Verifier};
 
+use crate::commit::Committer;
+
 /// How long a connection's settings (and decrypted secret) are trusted before being read again.
 /// A paused or rotated connection takes at most this long to be seen.
 pub const CACHE_TTL: Duration = Duration::from_secs(5);
@@ -37,18 +39,22 @@ pub enum LoadError {
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// Inserts events in group commits.
+    pub committer: Committer,
     pub keys: Arc<Keyring>,
     pub window: TimestampWindow,
     hooks: moka::future::Cache<ConnectionId, Option<Arc<Hook>>>,
 }
 
 impl AppState {
-    pub fn new(store: Store, keys: Keyring, window: TimestampWindow) -> Self {
+    /// Also starts the group-commit task ([`Committer`]) on the current Tokio runtime.
+    pub fn new(store: Store, pool_size: usize, keys: Keyring, window: TimestampWindow) -> Self {
         let hooks = moka::future::Cache::builder()
             .max_capacity(CACHE_CAPACITY)
             .time_to_live(CACHE_TTL)
             .build();
         Self {
+            committer: Committer::start(store.clone(), pool_size),
             store,
             keys: Arc::new(keys),
             window,
