@@ -1,3 +1,8 @@
+// mimalloc: glibc's allocator is slower under many threads and fragments in long-running
+// services; the mapper and the ingress allocate per record and per request.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let settings = suiteflow_settings::load_or_exit(ingress::Settings::read);
     suiteflow_telemetry::init(&settings.telemetry)?;

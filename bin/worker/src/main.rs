@@ -9,6 +9,11 @@ struct Args {
     once: bool,
 }
 
+// mimalloc: glibc's allocator is slower under many threads and fragments in long-running
+// services; the mapper and the ingress allocate per record and per request.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let settings = suiteflow_settings::load_or_exit(worker::Settings::read);

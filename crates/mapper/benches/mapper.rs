@@ -10,6 +10,10 @@ use suiteflow_mapper::schema::smartsuite::Table;
 use suiteflow_mapper::schema::webflow::Collection;
 use suiteflow_mapper::{CompiledMapping, MapResolvers, MappingDocument, validate};
 
+// The allocator the worker runs with (see bin/worker/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn fixtures() -> (CompiledMapping, Value, MapResolvers) {
     let (doc, table, collection, record, resolvers) = inputs();
     let mapping = match validate(&doc, &table, &collection) {

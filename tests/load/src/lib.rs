@@ -1,6 +1,11 @@
 //! Shared pieces of the load benchmarks (`bench-ingress`, `bench-sync`): the test cluster check,
 //! signing, percentiles, the machine's load average and the row count of `events`.
 
+/// The allocator the `ingress` and `worker` binaries run with, so the benchmarks measure what
+/// production runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
