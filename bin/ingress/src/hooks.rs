@@ -8,6 +8,7 @@ use subtle::ConstantTimeEq as _;
 use suiteflow_store::{ConnectionId, ConnectionStatus, Enqueued, NewEvent};
 use suiteflow_webhook_security::{Scheme, unix_now};
 use time::OffsetDateTime;
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -25,7 +26,14 @@ pub async fn push(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let outcome = accept_push(&request, &path, &body, &state).await;
+    let span = tracing::info_span!("webhook", otel.kind = "server", route = "push");
+    // A sender that traces its own requests gets the event's trace under its own.
+    suiteflow_telemetry::continue_from(&span, |name| {
+        request.headers().get(name).and_then(|v| v.to_str().ok())
+    });
+    let outcome = accept_push(&request, &path, &body, &state)
+        .instrument(span)
+        .await;
     crate::metrics::record("push", &outcome);
     outcome
 }
@@ -87,6 +95,8 @@ async fn accept_push(
     .with_payload(push.payload);
     event.payload_hash = Some(payload_hash);
     event.webhook_timestamp = webhook_timestamp;
+    // The worker continues this request's trace when it processes the event.
+    event.trace_context = suiteflow_telemetry::trace_context(&tracing::Span::current());
 
     let enqueued = enqueue(state, event).await?;
     tracing::info!(
@@ -117,7 +127,10 @@ pub async fn smartsuite_notification(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (connection_id, token) = path.into_inner();
-    let outcome = accept_notification(&connection_id, &token, &body, &state).await;
+    let span = tracing::info_span!("webhook", otel.kind = "server", route = "smartsuite");
+    let outcome = accept_notification(&connection_id, &token, &body, &state)
+        .instrument(span)
+        .await;
     crate::metrics::record("smartsuite", &outcome);
     outcome
 }
@@ -154,7 +167,8 @@ async fn accept_notification(
         }
     };
 
-    let event = NewEvent::pull(hook.id, webhook_id, format!("pull:{}", Uuid::new_v4()));
+    let mut event = NewEvent::pull(hook.id, webhook_id, format!("pull:{}", Uuid::new_v4()));
+    event.trace_context = suiteflow_telemetry::trace_context(&tracing::Span::current());
     let enqueued = enqueue(state, event).await?;
     tracing::info!(
         connection_id = %hook.id,

@@ -5,7 +5,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
     let settings = suiteflow_settings::load_or_exit(ingress::Settings::read);
-    suiteflow_telemetry::init(&settings.telemetry)?;
+    // Kept until the process ends: dropping it flushes exported traces.
+    let _telemetry = suiteflow_telemetry::init(&settings.telemetry, "suiteflow-ingress")?;
     actix_web::rt::System::new().block_on(async move {
         let app = ingress::Application::build(settings)?;
         tracing::info!(addr = %app.addr(), "ingress listening");

@@ -14,10 +14,14 @@ fn main() -> ExitCode {
         Command::HashPassword { cost } => suiteflow_cli::hash_password(cost),
         _ => {
             let settings = suiteflow_settings::load_or_exit(Settings::read);
-            if let Err(e) = suiteflow_telemetry::init(&settings.telemetry) {
-                eprintln!("error: cannot start logging: {e}");
-                return ExitCode::from(EXIT_USAGE);
-            }
+            // Kept until the command ends: dropping it flushes exported traces.
+            let _telemetry = match suiteflow_telemetry::init(&settings.telemetry, "suiteflow-cli") {
+                Ok(telemetry) => telemetry,
+                Err(e) => {
+                    eprintln!("error: cannot start logging: {e}");
+                    return ExitCode::from(EXIT_USAGE);
+                }
+            };
             match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

@@ -17,7 +17,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let settings = suiteflow_settings::load_or_exit(worker::Settings::read);
-    suiteflow_telemetry::init(&settings.telemetry)?;
+    // Kept until the process ends: dropping it flushes exported traces.
+    let _telemetry = suiteflow_telemetry::init(&settings.telemetry, "suiteflow-worker")?;
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

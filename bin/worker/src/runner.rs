@@ -12,6 +12,7 @@ use suiteflow_store::{
 };
 use time::OffsetDateTime;
 use tokio::sync::watch;
+use tracing::Instrument as _;
 
 use crate::Settings;
 use crate::context::{self, Cache, ClientOptions, Context};
@@ -92,9 +93,14 @@ impl Worker {
             ..Summary::default()
         };
         if !events.is_empty() {
-            let outcomes = self.process(events).await;
+            let spans = Spans::new(&events);
+            let outcomes = self.process(events, &spans).await;
             for (event, outcome, policy) in outcomes {
-                match self.record(&event, outcome, policy).await {
+                let recorded = self
+                    .record(&event, outcome, policy)
+                    .instrument(spans.of(&event))
+                    .await;
+                match recorded {
                     Ok(true) => summary.succeeded += 1,
                     Ok(false) => summary.failed += 1,
                     Err(e) => {
@@ -186,7 +192,11 @@ impl Worker {
 
     /// Processes a claimed batch: connections concurrently (at most `WORKER_CONCURRENCY`),
     /// each connection's events together so its writes go out in bulk calls.
-    async fn process(&self, events: Vec<Event>) -> Vec<(Event, Outcome, RetryPolicy)> {
+    async fn process(
+        &self,
+        events: Vec<Event>,
+        spans: &Spans,
+    ) -> Vec<(Event, Outcome, RetryPolicy)> {
         let mut groups: Vec<(ConnectionId, Vec<Event>)> = Vec::new();
         for event in events {
             match groups.iter_mut().find(|(id, _)| *id == event.connection_id) {
@@ -201,7 +211,7 @@ impl Worker {
             let limit = limit.clone();
             async move {
                 let _permit = limit.acquire().await;
-                self.process_connection(id, events).await
+                self.process_connection(id, events, spans).await
             }
         }))
         .await;
@@ -212,6 +222,7 @@ impl Worker {
         &self,
         id: ConnectionId,
         events: Vec<Event>,
+        spans: &Spans,
     ) -> Vec<(Event, Outcome, RetryPolicy)> {
         let ctx = match self.context(id).await {
             Ok(ctx) => ctx,
@@ -229,14 +240,25 @@ impl Worker {
             events.into_iter().partition(|e| e.kind == EventKind::Pull);
         let mut outcomes = Vec::new();
         for event in pulls {
-            match crate::pull::pull(&self.store, &ctx, &self.id, &event).await {
+            let pulled = crate::pull::pull(&self.store, &ctx, &self.id, &event)
+                .instrument(spans.of(&event))
+                .await;
+            match pulled {
                 None => outcomes.push((event, Outcome::Recorded)),
                 Some(outcome) => outcomes.push((event, outcome)),
             }
         }
         let mut calls = 0;
         if !records.is_empty() {
-            let (outcomes_by_id, made) = crate::sync::process(&self.store, &ctx, &records).await;
+            // One span for the bulk calls, linked to the span of every event they carry.
+            let batch =
+                tracing::info_span!("sync_batch", connection_id = %id.0, events = records.len());
+            for event in &records {
+                suiteflow_telemetry::add_link(&batch, &spans.of(event));
+            }
+            let (outcomes_by_id, made) = crate::sync::process(&self.store, &ctx, &records)
+                .instrument(batch)
+                .await;
             calls = made;
             let by_id: HashMap<EventId, Outcome> = outcomes_by_id.into_iter().collect();
             for event in records {
@@ -487,5 +509,40 @@ impl Worker {
             tracing::info!(purged, keep_alive_pulls = pulls.len(), "maintenance done");
         }
         Ok(())
+    }
+}
+
+/// A span per claimed event, continuing the trace of the request that enqueued it; open from
+/// the claim until its outcome is recorded.
+struct Spans(HashMap<EventId, tracing::Span>);
+
+impl Spans {
+    fn new(events: &[Event]) -> Self {
+        Self(
+            events
+                .iter()
+                .map(|event| {
+                    let span = tracing::info_span!(
+                        "process_event",
+                        otel.kind = "consumer",
+                        event_id = %event.id.0,
+                        connection_id = %event.connection_id.0,
+                        kind = event.kind.as_str(),
+                        attempt = event.attempts,
+                    );
+                    if let Some(stored) = &event.trace_context {
+                        suiteflow_telemetry::continue_trace(&span, stored);
+                    }
+                    (event.id, span)
+                })
+                .collect(),
+        )
+    }
+
+    fn of(&self, event: &Event) -> tracing::Span {
+        self.0
+            .get(&event.id)
+            .cloned()
+            .unwrap_or_else(tracing::Span::none)
     }
 }

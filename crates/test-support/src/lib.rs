@@ -5,6 +5,7 @@
 pub mod config;
 pub mod db;
 pub mod fixtures;
+pub mod otlp;
 pub mod smartsuite;
 pub mod webflow;
 

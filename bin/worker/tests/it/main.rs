@@ -6,4 +6,6 @@ mod config;
 mod e2e;
 mod logs;
 mod maintenance;
+mod processes;
 mod support;
+mod trace;

@@ -1,0 +1,123 @@
+//! The real `ingress` and `worker` binaries, started against a [`Pipeline`]'s database and
+//! stand-ins, with their standard error captured to files.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use suiteflow_test_support::fixtures::TEST_KEY;
+
+use crate::support::Pipeline;
+
+pub struct Binaries {
+    ingress: Child,
+    worker: Child,
+    /// `http://127.0.0.1:<port>` of the ingress.
+    pub base: String,
+    dir: tempfile::TempDir,
+}
+
+impl Binaries {
+    /// Starts both binaries with the pipeline's settings plus `extra`, and waits until the
+    /// ingress is ready.
+    pub async fn start(p: &Pipeline, extra: &[(&str, String)]) -> Self {
+        let worker_bin = PathBuf::from(env!("CARGO_BIN_EXE_worker"));
+        let ingress_bin = worker_bin.with_file_name("ingress");
+        assert!(
+            ingress_bin.exists(),
+            "{} is missing: build the workspace's binaries (just test does)",
+            ingress_bin.display()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut env = vec![
+            ("DATABASE_URL", p.db.url().to_string()),
+            ("DATA_ENCRYPTION_KEY", TEST_KEY.to_string()),
+            ("INGRESS_ADDR", format!("127.0.0.1:{port}")),
+            ("WORKER_METRICS_ADDR", format!("127.0.0.1:{}", free_port())),
+            ("WEBFLOW_API_BASE", p.wf.base_url().to_string()),
+            ("SMARTSUITE_API_BASE", p.ss.api_base().to_string()),
+            (
+                "SMARTSUITE_WEBHOOKS_API_BASE",
+                p.ss.webhooks_base().to_string(),
+            ),
+        ];
+        env.extend(extra.iter().cloned());
+        let ingress = spawn(&ingress_bin, &env, &dir.path().join("ingress.log"));
+        let worker = spawn(&worker_bin, &env, &dir.path().join("worker.log"));
+        let binaries = Self {
+            ingress,
+            worker,
+            base: format!("http://127.0.0.1:{port}"),
+            dir,
+        };
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !http
+            .get(format!("{}/readyz", binaries.base))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            assert!(
+                Instant::now() < deadline,
+                "ingress did not start:\n{}",
+                binaries.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        binaries
+    }
+
+    /// SIGTERM to both, waiting for each to exit (SIGKILL after 15 s).
+    pub fn stop(&mut self) {
+        stop(&mut self.ingress);
+        stop(&mut self.worker);
+    }
+
+    /// What both wrote to standard error so far.
+    pub fn logs(&self) -> String {
+        let read = |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap();
+        read("ingress.log") + &read("worker.log")
+    }
+}
+
+impl Drop for Binaries {
+    fn drop(&mut self) {
+        let _ = self.ingress.kill();
+        let _ = self.worker.kill();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn spawn(path: &std::path::Path, env: &[(&str, String)], log: &std::path::Path) -> Child {
+    let file = std::fs::File::create(log).unwrap();
+    Command::new(path)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", path.display()))
+}
+
+fn stop(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+}
