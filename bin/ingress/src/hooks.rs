@@ -1,9 +1,12 @@
 //! The two webhook routes of DESIGN §4.
 
+use std::cell::Cell;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use ring::digest::{SHA256, digest};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value, json};
 use subtle::ConstantTimeEq as _;
 use suiteflow_store::{ConnectionId, ConnectionStatus, Enqueued, NewEvent};
 use suiteflow_webhook_security::{Scheme, unix_now};
@@ -11,19 +14,21 @@ use time::OffsetDateTime;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
+use crate::body::Body;
 use crate::error::ApiError;
 use crate::state::{AppState, Hook};
 
 /// Longest accepted `record_id` and `x-idempotency-key`.
 const MAX_ID_LEN: usize = 256;
 const IDEMPOTENCY_HEADER: &str = "x-idempotency-key";
+const TIMESTAMP_HEADER: &str = "x-smartsuite-timestamp";
 const EVENT_TYPES: [&str; 3] = ["record_created", "record_updated", "record_deleted"];
 
 /// `POST /api/hooks/{connection_id}`: a signed push, one record change per request.
 pub async fn push(
     request: HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let span = tracing::info_span!("webhook", otel.kind = "server", route = "push");
@@ -63,23 +68,23 @@ async fn accept_push(
             .webhook_id
             .clone()
             .ok_or(ApiError::InvalidSignature)?,
-        Scheme::Hmac => match header(IDEMPOTENCY_HEADER)
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-        {
-            Some(key) if key.len() > MAX_ID_LEN => {
-                return Err(ApiError::BadRequest(
-                    "x-idempotency-key is longer than 256 characters",
-                ));
+        Scheme::Hmac => {
+            // Both are read, and refused if unreadable, whichever is used: the verifier above
+            // took an unreadable timestamp as none.
+            let timestamp = readable(request, TIMESTAMP_HEADER)?;
+            match readable(request, IDEMPOTENCY_HEADER)?
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+            {
+                Some(key) if key.len() > MAX_ID_LEN => {
+                    return Err(ApiError::BadRequest(
+                        "x-idempotency-key is longer than 256 characters",
+                    ));
+                }
+                Some(key) => key.to_string(),
+                None => derived_key(hook.id, &push.record_id, timestamp, body),
             }
-            Some(key) => key.to_string(),
-            None => derived_key(
-                hook.id,
-                &push.record_id,
-                header("x-smartsuite-timestamp"),
-                body,
-            ),
-        },
+        }
     };
 
     let payload_hash = hex::encode(digest(&SHA256, body));
@@ -123,7 +128,7 @@ async fn accept_push(
 /// the connection's. It queues one `pull` (at most one pending per connection).
 pub async fn smartsuite_notification(
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    body: Body,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (connection_id, token) = path.into_inner();
@@ -205,6 +210,22 @@ async fn enqueue(state: &AppState, event: NewEvent) -> Result<Enqueued, ApiError
     })
 }
 
+/// The header `name`, refused when present but not visible ASCII. `HeaderValue::to_str` fails
+/// for any other byte (UTF-8 included), and treating such a header as absent would silently
+/// change how the event is deduplicated (a derived key instead of the sender's).
+fn readable<'r>(request: &'r HttpRequest, name: &str) -> Result<Option<&'r str>, ApiError> {
+    request
+        .headers()
+        .get(name)
+        .map(|value| value.to_str())
+        .transpose()
+        .map_err(|_| {
+            ApiError::BadRequest(
+                "x-idempotency-key and x-smartsuite-timestamp must be visible ASCII",
+            )
+        })
+}
+
 /// Without an `x-idempotency-key`, the key is SHA-256 of `connection_id-record_id-timestamp`.
 /// A sender that sends no timestamp either gets the body's hash in its place, so a resent
 /// request is a duplicate while a different change to the same record is not.
@@ -233,14 +254,21 @@ struct Push {
 
 impl Push {
     fn parse(body: &[u8]) -> Result<Self, ApiError> {
-        let payload: Value = serde_json::from_slice(body)
-            .map_err(|_| ApiError::BadRequest("Body is not valid JSON"))?;
+        let payload = strict_json(body)?;
         let object = payload
             .as_object()
             .ok_or(ApiError::BadRequest("Body must be a JSON object"))?;
         let record_id = match object.get("record_id") {
             Some(Value::String(id)) if !id.trim().is_empty() => id.trim().to_string(),
-            Some(Value::Number(n)) => n.to_string(),
+            // An integer id is taken as its decimal text. A number that is not an integer
+            // within 64 bits (`1.5`, `1e3`, `18446744073709551616`) reaches us as an f64, whose
+            // text is not the sender's: two different ids could become one.
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
+            Some(Value::Number(_)) => {
+                return Err(ApiError::BadRequest(
+                    "record_id must be a string or an integer of at most 64 bits",
+                ));
+            }
             None | Some(Value::Null) => return Err(ApiError::BadRequest("Missing record_id")),
             Some(_) => return Err(ApiError::BadRequest("record_id must be a non-empty string")),
         };
@@ -271,5 +299,152 @@ impl Push {
             event_type,
             payload,
         })
+    }
+}
+
+/// Parses a push body as [`serde_json::from_slice`] does (same recursion limit of 128 nested
+/// arrays and objects, same numbers), refusing two things that parse but must not be queued:
+///
+/// - U+0000 in any string or key. PostgreSQL's `jsonb` (like its `text`) cannot hold it: the
+///   insert fails with "unsupported Unicode escape sequence", which the ingress could only
+///   report as 503, a retryable answer to a payload that can never be stored, so the sender
+///   would retry it forever. It is refused here, before anything is written, as 400.
+/// - A key twice in one object. `serde_json::Value` would keep the last value silently, so the
+///   queued payload would not be the one the sender meant to send, and a parser that keeps the
+///   first (as some do) would read another `record_id` from the same signed bytes.
+fn strict_json(body: &[u8]) -> Result<Value, ApiError> {
+    let refusal = Cell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    Strict(&refusal)
+        .deserialize(&mut deserializer)
+        .and_then(|value| deserializer.end().map(|()| value))
+        .map_err(|_| ApiError::BadRequest(refusal.get().unwrap_or("Body is not valid JSON")))
+}
+
+const NUL_REFUSED: &str = "Body must not contain \\u0000 in a string or key";
+const DUPLICATE_REFUSED: &str = "Body must not repeat a key in an object";
+
+/// A [`Value`] visitor that records why it refused a body in its cell.
+#[derive(Clone, Copy)]
+struct Strict<'a>(&'a Cell<Option<&'static str>>);
+
+impl Strict<'_> {
+    fn refuse<E: de::Error>(self, why: &'static str) -> E {
+        self.0.set(Some(why));
+        E::custom(why)
+    }
+
+    fn text<E: de::Error>(self, text: &str) -> Result<(), E> {
+        if text.contains('\0') {
+            return Err(self.refuse(NUL_REFUSED));
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        // As `Value` does: JSON has no NaN or infinity, so this is never `Null` in practice.
+        Ok(Number::from_f64(value).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Value, E> {
+        self.text(value)?;
+        Ok(Value::String(value.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, value: String) -> Result<Value, E> {
+        self.text(&value)?;
+        Ok(Value::String(value))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            self.text(&key)?;
+            if object.contains_key(&key) {
+                return Err(self.refuse(DUPLICATE_REFUSED));
+            }
+            let value = map.next_value_seed(self)?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(body: &str) -> Option<&'static str> {
+        match strict_json(body.as_bytes()) {
+            Ok(_) => None,
+            Err(ApiError::BadRequest(why)) => Some(why),
+            Err(other) => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn strict_json_reads_what_serde_json_reads() {
+        for body in [
+            r#"{"a":[1,-2,3.5,1e300,18446744073709551615,null,true,"x\\u0000"],"b":{"c":{}}}"#,
+            r#""\u00e9\ud83d\ude00""#,
+            "[]",
+        ] {
+            let expected: Value = serde_json::from_str(body).ok().unwrap_or_default();
+            assert_eq!(strict_json(body.as_bytes()).ok(), Some(expected), "{body}");
+        }
+    }
+
+    #[test]
+    fn strict_json_refuses_nul_duplicates_and_what_serde_json_refuses() {
+        assert_eq!(refusal(r#"{"a":"x\u0000"}"#), Some(NUL_REFUSED));
+        assert_eq!(refusal(r#"{"a":{"\u0000":1}}"#), Some(NUL_REFUSED));
+        assert_eq!(refusal(r#"["\u0000"]"#), Some(NUL_REFUSED));
+        assert_eq!(refusal(r#"{"a":1,"a":1}"#), Some(DUPLICATE_REFUSED));
+        assert_eq!(refusal(r#"{"a":{"b":1,"b":2}}"#), Some(DUPLICATE_REFUSED));
+        let not_json = Some("Body is not valid JSON");
+        assert_eq!(refusal(&"[".repeat(200)), not_json);
+        assert_eq!(refusal("1e400"), not_json);
+        assert_eq!(refusal(r#"{"a":1} x"#), not_json);
+        assert_eq!(refusal(r#""\ud800""#), not_json);
     }
 }

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod body;
 pub mod commit;
 pub mod error;
 pub mod health;
@@ -9,6 +10,7 @@ pub mod settings;
 pub mod state;
 
 use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
@@ -20,6 +22,20 @@ pub use state::AppState;
 
 /// How long in-flight requests may take to finish after SIGTERM.
 pub const SHUTDOWN_GRACE_SECS: u64 = 30;
+
+/// How long a client has, from the moment its connection is accepted, to send its first
+/// request head. A client still sending it then is answered 408 and disconnected, so it cannot
+/// hold a connection by sending a head slowly or not at all. (actix-web's default, set here so
+/// that it is a decision.) The body has its own deadline, [`body::CLIENT_BODY_TIMEOUT`]; an
+/// idle kept-alive connection is closed after actix-web's 5 s keep-alive. Known gap:
+/// actix-http arms this timer for the first request of a connection only, so a client that
+/// stalls in the head of a later request on a kept-alive connection is not timed out (the
+/// ignored test `hostile::a_client_that_stalls_in_a_kept_alive_head_is_disconnected`).
+pub const CLIENT_HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the server waits for a client to acknowledge the closing of a connection before it
+/// drops it. (actix-web's default.)
+pub const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A built ingress, bound to its address but not yet serving.
 pub struct Application {
@@ -49,6 +65,8 @@ impl Application {
                 .app_data(web::PayloadConfig::new(max_body))
                 .configure(routes)
         })
+        .client_request_timeout(CLIENT_HEAD_TIMEOUT)
+        .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
         .listen(listener)?
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         .run();

@@ -4,6 +4,7 @@
 mod commit;
 mod config;
 mod health;
+mod hostile;
 mod push;
 mod smartsuite;
 mod support;
