@@ -247,6 +247,8 @@ impl<'a> Sync<'a> {
 
         let mut creates = Vec::new();
         let mut updates = Vec::new();
+        // Writes whose earlier create has an unknown outcome, with the slug that create used.
+        let mut unknown = Vec::new();
         for w in writes {
             let entry = entries.get(&w.event.external_id);
             match entry {
@@ -260,25 +262,94 @@ impl<'a> Sync<'a> {
                     }
                 }
                 Some(e) if e.state == IdMapState::Creating => {
-                    // An earlier create's outcome is unknown: the slug it used tells.
                     let slug = e
                         .slug
                         .clone()
                         .unwrap_or_else(|| w.item.slug.as_str().to_string());
-                    match self.find_by_slug(&slug).await {
-                        Ok(Some(item_id)) => {
-                            tracing::info!(connection_id = %self.ctx.id().0, event_id = %w.event.id.0, "adopted the item an earlier create made");
-                            updates.push((w, item_id, Some(slug)));
-                        }
-                        Ok(None) => creates.push(w),
-                        Err(f) => self.finish(w.event.id, Outcome::Failed(f)),
-                    }
+                    unknown.push((w, slug));
                 }
                 _ => creates.push(w),
             }
         }
+        if !unknown.is_empty() {
+            // The slug each earlier create used tells whether Webflow made the item.
+            let slugs: Vec<String> = unknown.iter().map(|(_, slug)| slug.clone()).collect();
+            match self.find_by_slugs(&slugs).await {
+                Ok(found) => {
+                    for (w, slug) in unknown {
+                        match found.get(&slug) {
+                            Some(item_id) => {
+                                tracing::info!(connection_id = %self.ctx.id().0, event_id = %w.event.id.0, "adopted the item an earlier create made");
+                                updates.push((w, item_id.clone(), Some(slug)));
+                            }
+                            None => creates.push(w),
+                        }
+                    }
+                }
+                Err(f) => {
+                    for (w, _) in unknown {
+                        self.finish(w.event.id, Outcome::Failed(f.clone()));
+                    }
+                }
+            }
+        }
         self.create_all(creates).await;
         self.update_all(updates).await;
+    }
+
+    /// The items holding `slugs`, by slug. A few are looked up one by one; for more, the
+    /// collection is listed page by page (100 items per call) for as long as that costs fewer
+    /// calls than the lookups left, which matters under Webflow's per-minute limit after a
+    /// failed bulk create left a whole batch unknown.
+    async fn find_by_slugs(
+        &mut self,
+        slugs: &[String],
+    ) -> Result<HashMap<String, String>, Failure> {
+        let mut found = HashMap::new();
+        if slugs.len() > 2 {
+            let wanted: std::collections::HashSet<&str> =
+                slugs.iter().map(String::as_str).collect();
+            let mut query = suiteflow_webflow_client::ListItems {
+                limit: Some(BULK_LIMIT as u32),
+                ..Default::default()
+            };
+            loop {
+                self.permit().await?;
+                let reply = self
+                    .ctx
+                    .webflow
+                    .list_items(self.ctx.collection_id(), &query)
+                    .await;
+                let page = self.observe(reply)?;
+                for item in &page.items {
+                    if let Some(slug) = item.slug().filter(|s| wanted.contains(s)) {
+                        found.insert(slug.to_string(), item.id.clone());
+                    }
+                }
+                let got = page.items.len() as u32;
+                query.offset += got;
+                if got == 0 || query.offset >= page.pagination.total {
+                    // The whole collection was seen: what is not found does not exist.
+                    return Ok(found);
+                }
+                let pages_left = (page.pagination.total - query.offset).div_ceil(BULK_LIMIT as u32);
+                let missing = slugs.len() - found.len();
+                if missing == 0 {
+                    return Ok(found);
+                }
+                if pages_left as usize > missing {
+                    break;
+                }
+            }
+        }
+        for slug in slugs {
+            if !found.contains_key(slug)
+                && let Some(item_id) = self.find_by_slug(slug).await?
+            {
+                found.insert(slug.clone(), item_id);
+            }
+        }
+        Ok(found)
     }
 
     async fn find_by_slug(&mut self, slug: &str) -> Result<Option<String>, Failure> {

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -38,8 +38,13 @@ impl KeyLimiter {
     }
 
     /// The limiter for this key and base, shared process-wide; settings of the first caller win.
+    ///
+    /// The registry keeps a limiter for as long as it remembers anything (a pause, or requests
+    /// inside the window), even when no client holds it: a client rebuilt after a failure (the
+    /// worker rebuilds a connection's clients when building its context failed) must not
+    /// forget a pause SmartSuite imposed, nor the requests it just sent.
     pub fn shared(scope: &str, key: &str, per_second: u32, margin: Duration) -> Arc<Self> {
-        static REGISTRY: OnceLock<Mutex<HashMap<Vec<u8>, Weak<KeyLimiter>>>> = OnceLock::new();
+        static REGISTRY: OnceLock<Mutex<HashMap<Vec<u8>, Arc<KeyLimiter>>>> = OnceLock::new();
         let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
         ctx.update(scope.as_bytes());
         ctx.update(&[0]);
@@ -49,13 +54,22 @@ impl KeyLimiter {
         let mut map = registry
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.retain(|_, w| w.strong_count() > 0);
-        if let Some(existing) = map.get(&id).and_then(Weak::upgrade) {
-            return existing;
-        }
-        let limiter = Arc::new(Self::new(per_second, margin));
-        map.insert(id, Arc::downgrade(&limiter));
-        limiter
+        map.retain(|_, limiter| Arc::strong_count(limiter) > 1 || limiter.remembers());
+        Arc::clone(
+            map.entry(id)
+                .or_insert_with(|| Arc::new(Self::new(per_second, margin))),
+        )
+    }
+
+    /// Whether the limiter still holds state that matters: a pause, or requests in the window.
+    fn remembers(&self) -> bool {
+        let now = Instant::now();
+        let state = self.lock();
+        state.paused_until.is_some_and(|u| u > now)
+            || state
+                .sent
+                .back()
+                .is_some_and(|t| now.duration_since(*t) < self.window)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LimitState> {
@@ -214,5 +228,37 @@ mod tests {
         let c = KeyLimiter::shared("http://x/api", "other", 5, Duration::ZERO);
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!Arc::ptr_eq(&a, &c));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_outlives_the_clients_that_hold_the_limiter() {
+        let first = KeyLimiter::shared("http://x/api", "paused-key", 5, Duration::ZERO);
+        first.pause(Duration::from_secs(30));
+        drop(first);
+        let rebuilt = KeyLimiter::shared("http://x/api", "paused-key", 5, Duration::ZERO);
+        assert!(
+            rebuilt.paused_for().is_some(),
+            "a client rebuilt after a 429 must still wait"
+        );
+        drop(rebuilt);
+        tokio::time::advance(Duration::from_secs(31)).await;
+        let fresh = KeyLimiter::shared("http://x/api", "paused-key", 5, Duration::ZERO);
+        assert!(fresh.paused_for().is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn recent_requests_outlive_the_clients_that_sent_them() {
+        let first = KeyLimiter::shared("http://x/api", "busy-key", 5, Duration::ZERO);
+        for _ in 0..5 {
+            first.acquire().await;
+        }
+        drop(first);
+        let rebuilt = KeyLimiter::shared("http://x/api", "busy-key", 5, Duration::ZERO);
+        let start = Instant::now();
+        rebuilt.acquire().await;
+        assert!(
+            start.elapsed() >= Duration::from_millis(999),
+            "the sixth request waits"
+        );
     }
 }

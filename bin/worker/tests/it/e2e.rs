@@ -3,6 +3,7 @@
 use serde_json::json;
 use suiteflow_store::{ConnectionStatus, EventStatus};
 use suiteflow_test_support::fixtures::ConnectionSpec;
+use suiteflow_test_support::webflow::{Fault, FaultRule};
 
 use crate::support::*;
 
@@ -289,7 +290,11 @@ async fn the_last_attempt_dead_letters_with_the_error_kept() {
 async fn a_create_whose_answer_was_lost_is_adopted_not_duplicated() {
     let p = Pipeline::start().await;
     // Webflow applies the create, then the connection drops before the answer.
-    p.wf.drop_next_after_apply(1);
+    p.wf.inject(
+        FaultRule::new(Fault::DropAfterApply, 1)
+            .method("POST")
+            .path_contains("/items"),
+    );
     assert_eq!(
         p.push(
             "record_created",
@@ -319,6 +324,44 @@ async fn a_create_whose_answer_was_lost_is_adopted_not_duplicated() {
     let items = p.items();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["fieldData"]["price"], 650.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_bulk_create_is_resolved_by_listing_not_one_lookup_per_item() {
+    let p = Pipeline::start().await;
+    // The bulk create of the whole batch is applied, then its answer is lost.
+    p.wf.inject(
+        FaultRule::new(Fault::DropAfterApply, 1)
+            .method("POST")
+            .path_contains("/items"),
+    );
+    for i in 0..30 {
+        let record = format!("rec_{i}");
+        let data = json!({"title": format!("Chair {i}"), "price": "5"});
+        assert_eq!(
+            p.push("record_created", &record, data, &format!("k{i}"))
+                .await,
+            202
+        );
+    }
+    p.sync().await;
+    let items = p.items();
+    assert_eq!(items.len(), 30, "no duplicate item");
+    assert_eq!(p.count(EventStatus::Success).await, 30);
+    let requests = p.wf.requests();
+    let lookups = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.query.as_deref().is_some_and(|q| q.contains("slug=")))
+        .count();
+    let listings = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/items"))
+        .count();
+    assert_eq!(
+        lookups, 0,
+        "the 30 unknown creates were not looked up one by one"
+    );
+    assert_eq!(listings, 1, "one page of the collection resolved them all");
 }
 
 #[tokio::test(flavor = "multi_thread")]
