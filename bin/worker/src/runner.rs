@@ -228,6 +228,15 @@ impl Worker {
             Ok(ctx) => ctx,
             Err(failure) => {
                 tracing::warn!(connection_id = %id.0, error = %failure.message(), "connection not usable");
+                // The events themselves were not tried: a passing failure of the connection
+                // (reading its Webflow collection or SmartSuite table) does not spend their
+                // attempts; they come back after the base backoff (RETRY_BACKOFF_MS).
+                let failure = match failure {
+                    Failure::Transient(_) => {
+                        Failure::Throttled(crate::outcome::after(self.settings.retry.backoff))
+                    }
+                    other => other,
+                };
                 let policy = self.policy(None);
                 return events
                     .into_iter()

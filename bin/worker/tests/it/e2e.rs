@@ -147,6 +147,24 @@ async fn webflow_500s_and_429s_end_in_success() {
     p.sync().await;
     assert_eq!(p.items().len(), 5);
     assert_eq!(p.count(EventStatus::Success).await, 5);
+    {
+        // The three 500s answered the collection read, before any event was tried: the
+        // events come back later without having spent an attempt.
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        let store = p.store().await;
+        let mut conn = store.get().await.unwrap();
+        let attempts: Vec<i32> = suiteflow_store::schema::events::table
+            .select(suiteflow_store::schema::events::attempts)
+            .load(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            attempts,
+            vec![1; 5],
+            "one attempt each: the write that succeeded"
+        );
+    }
 
     p.wf.fail_next(1, 429);
     assert_eq!(
