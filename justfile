@@ -37,6 +37,11 @@ bench-ingress:
 bench-sync:
     scripts/with-postgres.sh --durable cargo run --release -p suiteflow-load --bin bench-sync
 
+# The bad day, repeatable (loopback, bounded): worker SIGKILLs, PostgreSQL restart, Webflow 500/429 storms, SmartSuite drops; RELIABILITY.md records the table.
+chaos *ARGS:
+    cargo build --release --quiet -p worker -p suiteflow-load --bin worker --bin chaos
+    scripts/with-postgres.sh --durable "${CARGO_TARGET_DIR:-target}/release/chaos" {{ARGS}}
+
 # Records mapped per second (20-field mapping with expressions and templates).
 bench-mapper:
     cargo bench -p suiteflow-mapper

@@ -8,6 +8,7 @@
 # applies the migrations with `suiteflow migrate`, then runs CMD with
 #   SUITEFLOW_TEST_PG  admin URL of the cluster (tests clone the template per test)
 #   DATABASE_URL       URL of the migrated template database
+#   SUITEFLOW_TEST_PG_CTL  pg_ctl for the cluster (stop/start it, for chaos runs)
 # and stops the cluster when CMD ends, whatever its exit status. Works as root (the server then
 # runs as the `postgres` user, since initdb refuses root) and as a normal user.
 # --durable keeps fsync and synchronous_commit on (benchmarks); tests turn them off for speed.
@@ -70,6 +71,14 @@ fi
 "${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "$opts" start >/dev/null \
   || { cat "$dir/server.log" >&2; exit 1; }
 
+# pg_ctl for this cluster (`$SUITEFLOW_TEST_PG_CTL stop -m fast`, `... start`): chaos runs
+# restart the server under load.
+cat >"$dir/pg_ctl" <<EOF
+#!/usr/bin/env bash
+exec ${as_pg[*]} "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "$opts" "\$@"
+EOF
+chmod 755 "$dir/pg_ctl"
+export SUITEFLOW_TEST_PG_CTL="$dir/pg_ctl"
 export SUITEFLOW_TEST_PG="postgres://postgres@127.0.0.1:$port/postgres"
 export SUITEFLOW_TEST_PG_DIR="$dir"
 export DATABASE_URL="postgres://postgres@127.0.0.1:$port/suiteflow_template"

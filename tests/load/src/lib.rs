@@ -39,6 +39,11 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     suiteflow_webhook_security::sign_hmac(&SecretString::new(secret), body)
 }
 
+/// Lowercase hex SHA-256 of `bytes` (how a SmartSuite URL token is stored).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
+}
+
 /// The `q`-quantile (0.0 ..= 1.0) of sorted samples, nearest-rank.
 pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
     if sorted.is_empty() {

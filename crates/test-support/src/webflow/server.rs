@@ -32,13 +32,16 @@ pub enum Fault {
 }
 
 /// A rule: `fault` for the next `times` requests whose method is `method` (any when `None`)
-/// and whose path contains `path_contains` (any when `None`).
+/// and whose path contains `path_contains` (any when `None`); with `per_mille`, only for that
+/// share of them, drawn from a seeded generator (the same seed gives the same sequence).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultRule {
     pub fault: Fault,
     pub times: usize,
     pub method: Option<String>,
     pub path_contains: Option<String>,
+    pub per_mille: Option<u32>,
+    rng: u64,
 }
 
 impl FaultRule {
@@ -48,7 +51,28 @@ impl FaultRule {
             times,
             method: None,
             path_contains: None,
+            per_mille: None,
+            rng: 0,
         }
+    }
+
+    /// Applies to about `per_mille`/1000 of the matching requests (`times` counts the ones it
+    /// applied to), chosen by a xorshift generator seeded with `seed`.
+    pub fn share(mut self, per_mille: u32, seed: u64) -> Self {
+        self.per_mille = Some(per_mille.min(1000));
+        self.rng = seed | 1;
+        self
+    }
+
+    /// Whether the rule applies to the next matching request.
+    fn draw(&mut self) -> bool {
+        let Some(per_mille) = self.per_mille else {
+            return true;
+        };
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng % 1000 < u64::from(per_mille)
     }
 
     pub fn method(mut self, method: &str) -> Self {
@@ -267,10 +291,11 @@ impl Server {
 
 fn take_fault(shared: &Shared, method: &str, path: &str) -> Option<Fault> {
     let mut faults = lock(&shared.faults);
-    let index = faults.iter().position(|r| {
+    let index = faults.iter_mut().position(|r| {
         r.times > 0
             && r.method.as_deref().is_none_or(|m| m == method)
             && r.path_contains.as_deref().is_none_or(|p| path.contains(p))
+            && r.draw()
     })?;
     let rule = &mut faults[index];
     rule.times -= 1;
