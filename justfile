@@ -45,3 +45,27 @@ chaos *ARGS:
 # Records mapped per second (20-field mapping with expressions and templates).
 bench-mapper:
     cargo bench -p suiteflow-mapper
+
+# Fuzz each target for SECS seconds (default 60) with cargo-fuzz on nightly; not part of CI.
+fuzz SECS="60":
+    #!/usr/bin/env bash
+    # Committed seeds and past crashes in <crate>/fuzz/corpus/<target> are replayed first; what
+    # the run discovers goes to <crate>/fuzz/target/corpus/<target> (kept, not committed); a
+    # crash is saved in <crate>/fuzz/artifacts/<target>/.
+    set -uo pipefail
+    failed=()
+    for dir in crates/webhook-security/fuzz bin/ingress/fuzz crates/mapper/fuzz; do
+        for target in $(cd "$dir" && cargo +nightly fuzz list); do
+            echo "=== $dir: $target ({{SECS}} s)"
+            dict=()
+            if [ -f "$dir/$target.dict" ]; then dict=("-dict=$target.dict"); fi
+            mkdir -p "$dir/target/corpus/$target"
+            (cd "$dir" && cargo +nightly fuzz run "$target" "target/corpus/$target" "corpus/$target" -- \
+                -max_total_time={{SECS}} -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 "${dict[@]}") \
+                || failed+=("$dir: $target")
+        done
+    done
+    if [ "${#failed[@]}" -gt 0 ]; then
+        printf 'fuzz: crash in %s\n' "${failed[@]}" >&2
+        exit 1
+    fi

@@ -245,6 +245,25 @@ fn derived_key(
     ))
 }
 
+/// The body checks of a push on their own, for the fuzz target in `bin/ingress/fuzz`: the
+/// record id, event type and payload that would be queued, or the 400 the ingress answers.
+/// Not part of the ingress's interface.
+#[doc(hidden)]
+pub fn parse_push(body: &[u8]) -> Result<(String, &'static str, Value), ApiError> {
+    Push::parse(body).map(|push| (push.record_id, push.event_type, push.payload))
+}
+
+/// The idempotency key of an `hmac` push sent without one, for the same fuzz target.
+#[doc(hidden)]
+pub fn derive_idempotency_key(
+    connection: Uuid,
+    record_id: &str,
+    timestamp: Option<&str>,
+    body: &[u8],
+) -> String {
+    derived_key(ConnectionId(connection), record_id, timestamp, body)
+}
+
 /// A parsed push body.
 struct Push {
     record_id: String,

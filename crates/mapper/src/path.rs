@@ -81,6 +81,55 @@ fn walk(ast: &Ast, at_root: bool, needs: &mut Needs) {
     }
 }
 
+/// The largest slice step accepted (either sign).
+const MAX_SLICE_STEP: i32 = 1_000_000;
+
+/// Refuses slices whose step the `jmespath` crate (0.5) cannot evaluate: it walks the array
+/// with an `i32` index, `i += step`, so a large positive step (`a[1::2147483647]`) overflows
+/// on any array longer than the start: a panic with overflow checks, else a wrapped negative
+/// index and an out-of-bounds panic. A step of at most a million overflows only on arrays of
+/// more than two billion elements. Found while writing the `map_record` fuzz target (by reading
+/// the crate's evaluator); its corpus keeps the input.
+fn check_slices(ast: &Ast) -> Result<(), String> {
+    match ast {
+        Ast::Slice { step, .. } => {
+            if step.unsigned_abs() > MAX_SLICE_STEP.unsigned_abs() {
+                return Err(format!(
+                    "a slice step must be between -{MAX_SLICE_STEP} and {MAX_SLICE_STEP}, got {step}"
+                ));
+            }
+            Ok(())
+        }
+        Ast::Subexpr { lhs, rhs, .. }
+        | Ast::Projection { lhs, rhs, .. }
+        | Ast::Comparison { lhs, rhs, .. }
+        | Ast::And { lhs, rhs, .. }
+        | Ast::Or { lhs, rhs, .. } => {
+            check_slices(lhs)?;
+            check_slices(rhs)
+        }
+        Ast::Condition {
+            predicate, then, ..
+        } => {
+            check_slices(predicate)?;
+            check_slices(then)
+        }
+        Ast::Flatten { node, .. } | Ast::Not { node, .. } | Ast::ObjectValues { node, .. } => {
+            check_slices(node)
+        }
+        Ast::Expref { ast, .. } => check_slices(ast),
+        Ast::Function { args, .. } | Ast::MultiList { elements: args, .. } => {
+            args.iter().try_for_each(check_slices)
+        }
+        Ast::MultiHash { elements, .. } => {
+            elements.iter().try_for_each(|kv| check_slices(&kv.value))
+        }
+        Ast::Identity { .. } | Ast::Field { .. } | Ast::Index { .. } | Ast::Literal { .. } => {
+            Ok(())
+        }
+    }
+}
+
 /// Converts a JMESPath result back to JSON.
 fn from_variable(variable: &Variable) -> Result<Value, String> {
     Ok(match variable {
@@ -139,6 +188,7 @@ impl Path {
     pub(crate) fn compile(text: &str) -> Result<Path, String> {
         let text = text.trim();
         let expression = jmespath::compile(text).map_err(|e| e.to_string())?;
+        check_slices(expression.as_ast())?;
         if is_dotted_identifiers(text) {
             return Ok(Path::Fields(text.split('.').map(str::to_string).collect()));
         }

@@ -91,6 +91,11 @@ fn format_date() {
         "2023-05-09 06:30"
     );
     assert_eq!(apply("formatDate", &[], json!("2023-05-12")), "2023-05-12");
+    // Nested descriptions and escaped brackets still parse.
+    assert_eq!(
+        fmt(r"\[[year]\] [optional [[month]]]", json!("2023-05-09")),
+        "[2023] 05"
+    );
     assert_eq!(
         fmt(
             "[month repr:long] [day padding:none]",
@@ -120,6 +125,11 @@ fn bad_names_and_arguments() {
         ("uppercase", vec![json!(1)]),
         ("formatDate", vec![json!(5)]),
         ("formatDate", vec![json!("[year")]),
+        // Found by the `map_record` fuzz target: panicked in time's parser (debug builds).
+        ("formatDate", vec![json!("[a[b[c]")]),
+        ("formatDate", vec![json!("[day[ye[*]ar]].[month]")]),
+        ("formatDate", vec![json!(r"[a[\")]),
+        ("formatDate", vec![json!(r"[a [] [\")]),
         ("round", vec![json!(1), json!(2)]),
     ] {
         assert!(

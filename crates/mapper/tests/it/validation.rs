@@ -118,6 +118,33 @@ fn jmespath_that_does_not_compile() {
 }
 
 #[test]
+fn slices_with_a_step_the_evaluator_would_overflow_on() {
+    // The jmespath crate walks a slice with an i32 index, so `[1::2147483647]` overflowed (a
+    // panic) on any array of two or more elements (fuzz corpus: map_record, slice-step).
+    let p = problems(&with(
+        r#", "sku": {"type": "expression", "expression": "s710a06b7f[1::2147483647]"},
+             "headline": {"type": "template", "template": "{{ title[::-1000001] }}"}"#,
+    ));
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert!(p.iter().all(|p| matches!(
+        p,
+        MappingProblem::InvalidExpression { reason, .. } if reason.contains("slice step")
+    )));
+    let doc = MappingDocument::from_json(&with(
+        r#", "sku": {"type": "expression", "expression": "join(',', s710a06b7f[1::1000000])"}"#,
+    ))
+    .unwrap();
+    let item = validate(&doc, &table(), &collection())
+        .unwrap()
+        .map_record(
+            &serde_json::json!({"title": "t", "s584654fd2": 1, "s710a06b7f": ["a", "b", "c"]}),
+            &suiteflow_mapper::NoResolvers,
+        )
+        .unwrap();
+    assert_eq!(item.field_data["sku"], "b");
+}
+
+#[test]
 fn malformed_templates() {
     for template in ["{{title", "title}} x", "{{ }}", "{{title | }}"] {
         let p = problems(&with(&format!(
