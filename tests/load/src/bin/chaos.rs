@@ -222,7 +222,10 @@ impl World {
                 format!("127.0.0.1:{}", free_port()),
             ),
             ("INGRESS_ADDR".into(), "127.0.0.1:0".into()),
-            ("LOG_LEVEL".into(), "warn".into()),
+            (
+                "LOG_LEVEL".into(),
+                std::env::var("CHAOS_LOG_LEVEL").unwrap_or_else(|_| "warn".into()),
+            ),
         ];
         for (k, v) in extra {
             env.retain(|(name, _)| name != k);
@@ -313,6 +316,9 @@ impl World {
     /// Prints the end of the worker's log (when a run failed).
     fn show_worker_log(&self) {
         let log = std::fs::read_to_string(self.logs.path().join("worker.log")).unwrap_or_default();
+        if let Ok(keep) = std::env::var("CHAOS_KEEP_LOG") {
+            let _ = std::fs::write(&keep, &log);
+        }
         let lines: Vec<&str> = log.lines().collect();
         println!("  last lines of the worker's log:");
         for line in &lines[lines.len().saturating_sub(20)..] {
@@ -651,6 +657,9 @@ async fn webflow_faults(bin: &Path, seed: u64) -> anyhow::Result<Row> {
         && items.len() as i64 == expected;
     if !ok {
         w.show_dead_letters().await?;
+        if settled {
+            w.show_worker_log();
+        }
     }
     Ok(Row {
         scenario: "Webflow: ~30 % 500s, bursts of 429",
