@@ -287,7 +287,6 @@ impl<'a> Sync<'a> {
                     }
                 }
                 Err(f) => {
-                    let f = self.read_failure(f);
                     for (w, _) in unknown {
                         self.finish(w.event.id, Outcome::Failed(f.clone()));
                     }
@@ -296,20 +295,6 @@ impl<'a> Sync<'a> {
         }
         self.create_all(creates).await;
         self.update_all(updates).await;
-    }
-
-    /// A read that failed in passing (a lookup before any write) reschedules the events after
-    /// the connection's base backoff without spending their attempts: attempts count writes.
-    /// Under a high error rate, an attempt that needs several reads before its write would
-    /// otherwise use up the retry budget on calls that change nothing.
-    fn read_failure(&self, f: Failure) -> Failure {
-        match f {
-            Failure::Transient(_) => {
-                let base = u64::try_from(self.ctx.connection.retry_backoff_ms).unwrap_or(1000);
-                Failure::Throttled(after(Duration::from_millis(base.max(1))))
-            }
-            other => other,
-        }
     }
 
     /// The items holding `slugs`, by slug. A few are looked up one by one; for more, the

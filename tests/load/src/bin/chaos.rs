@@ -607,10 +607,16 @@ async fn webflow_faults(bin: &Path, seed: u64) -> anyhow::Result<Row> {
     println!(
         "\nwebflow-faults: {EVENTS} events; 30 % of Webflow requests answer 500, and a burst of four 429s after every 40 requests"
     );
-    let w = World::start(120, 10).await?;
+    // The retry budget: 30 attempts with backoff capped at 5 s. An attempt whose earlier create
+    // had an unknown outcome first lists the collection (one call per 100 items) to find it,
+    // and at a 30 % error rate every one of those calls can fail the attempt.
+    let w = World::start(120, 30).await?;
     w.enqueue(EVENTS).await?;
     w.wf.inject(FaultRule::new(Fault::Status(500), usize::MAX).share(300, seed));
-    let env = w.env(&[("WORKER_BATCH_SIZE", "25")]);
+    let env = w.env(&[
+        ("WORKER_BATCH_SIZE", "25"),
+        ("MAX_RETRY_BACKOFF_MS", "5000"),
+    ]);
     let started = Instant::now();
     let mut child = w.spawn_worker(bin, &env)?;
     let mut settled = false;
@@ -664,7 +670,7 @@ async fn webflow_faults(bin: &Path, seed: u64) -> anyhow::Result<Row> {
     Ok(Row {
         scenario: "Webflow: ~30 % 500s, bursts of 429",
         outcome: format!(
-            "{} Webflow requests: {} × 500 and {} × 429 injected, {over_limit} over its rate limit; {EVENTS} events → {success} success, {dead} dead-lettered; {} items, {dup} duplicates; {:.1} s",
+            "{} Webflow requests: {} × 500 and {} × 429 injected, {over_limit} over its rate limit; {EVENTS} events → {success} success, {dead} dead-lettered (budget: 30 attempts, backoff ≤ 5 s); {} items, {dup} duplicates; {:.1} s",
             requests.len(),
             injected(500),
             injected(429),
