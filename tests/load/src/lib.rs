@@ -109,3 +109,63 @@ pub async fn server_setting(url: &str, name: &str) -> anyhow::Result<String> {
 pub fn verdict(ok: bool) -> &'static str {
     if ok { "PASS" } else { "MISS" }
 }
+
+/// A connection from a SmartSuite table `Products` (`title`, `price`) to a Webflow collection
+/// `Products` (`name`, `price`, slug from the title), created on the two stand-ins.
+pub struct Products {
+    pub collection: String,
+    pub solution: String,
+    pub table: String,
+    pub connection: suiteflow_store::ConnectionId,
+}
+
+impl Products {
+    /// Creates the collection, the table, the connection (`spec` gives everything the
+    /// stand-ins do not: secret, rate limit, retries) and its mapping.
+    pub async fn create(
+        db: &suiteflow_test_support::TestDb,
+        wf: &suiteflow_test_support::webflow::WebflowStandIn,
+        ss: &suiteflow_test_support::smartsuite::SmartSuiteStandIn,
+        spec: suiteflow_test_support::fixtures::ConnectionSpec,
+    ) -> Self {
+        use suiteflow_test_support::fixtures::{create_connection, set_mapping, test_keys};
+        use suiteflow_test_support::webflow::{CollectionSpec, FieldSpec};
+        let collection = wf.add_collection(
+            CollectionSpec::new("Products").field(FieldSpec::new("price", "Number")),
+        );
+        let solution = ss.add_solution("Shop");
+        let table = ss.add_table(
+            &solution,
+            "Products",
+            vec![serde_json::json!({"slug": "price", "label": "Price", "field_type": "numberfield", "params": {}})],
+        );
+        let spec = suiteflow_test_support::fixtures::ConnectionSpec {
+            smartsuite_account_id: ss.account_id(),
+            smartsuite_table_id: table.clone(),
+            smartsuite_api_key: ss.api_key(),
+            webflow_site_id: wf.site_id(),
+            webflow_collection_id: collection.clone(),
+            webflow_token: wf.token(),
+            ..spec
+        };
+        let connection = create_connection(db.url(), &test_keys(), &spec).await;
+        set_mapping(
+            db.url(),
+            connection,
+            serde_json::json!({
+                "fieldMap": {
+                    "name": {"type": "direct", "source": "title"},
+                    "price": {"type": "direct", "source": "price"}
+                },
+                "slugTemplate": "{{title}}"
+            }),
+        )
+        .await;
+        Self {
+            collection,
+            solution,
+            table,
+            connection,
+        }
+    }
+}

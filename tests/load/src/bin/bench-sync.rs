@@ -15,16 +15,15 @@ use anyhow::{Context as _, bail};
 use clap::Parser;
 use serde_json::json;
 use suiteflow_load::{
-    event_rows, install_crypto_provider, load_average, ms, quantile, require_cluster, sign, verdict,
+    Products, event_rows, install_crypto_provider, load_average, ms, quantile, require_cluster,
+    sign, verdict,
 };
 use suiteflow_settings::{Reader, Source};
 use suiteflow_store::{ConnectionId, Store};
 use suiteflow_test_support::TestDb;
-use suiteflow_test_support::fixtures::{
-    ConnectionSpec, TEST_KEY, create_connection, set_mapping, test_keys,
-};
+use suiteflow_test_support::fixtures::{ConnectionSpec, TEST_KEY};
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
-use suiteflow_test_support::webflow::{CollectionSpec, FieldSpec, WebflowConfig, WebflowStandIn};
+use suiteflow_test_support::webflow::{WebflowConfig, WebflowStandIn};
 use tokio::sync::watch;
 use worker::Worker;
 use worker::context::ClientOptions;
@@ -89,38 +88,20 @@ impl Pipeline {
         let db = TestDb::new().await;
         let wf = WebflowStandIn::start_with(webflow).await?;
         let ss = SmartSuiteStandIn::start().await?;
-        let collection = wf.add_collection(
-            CollectionSpec::new("Products").field(FieldSpec::new("price", "Number")),
-        );
-        let solution = ss.add_solution("Shop");
-        let table = ss.add_table(
-            &solution,
-            "Products",
-            vec![json!({"slug": "price", "label": "Price", "field_type": "numberfield", "params": {}})],
-        );
-        let spec = ConnectionSpec {
-            webhook_secret: SECRET.into(),
-            smartsuite_account_id: ss.account_id(),
-            smartsuite_table_id: table,
-            smartsuite_api_key: ss.api_key(),
-            webflow_site_id: wf.site_id(),
-            webflow_collection_id: collection.clone(),
-            webflow_token: wf.token(),
-            rate_limit_per_min,
-            retry_backoff_ms: 100,
-            ..ConnectionSpec::default()
-        };
-        let connection = create_connection(db.url(), &test_keys(), &spec).await;
-        set_mapping(
-            db.url(),
+        let Products {
+            collection,
             connection,
-            json!({
-                "fieldMap": {
-                    "name": {"type": "direct", "source": "title"},
-                    "price": {"type": "direct", "source": "price"}
-                },
-                "slugTemplate": "{{title}}"
-            }),
+            ..
+        } = Products::create(
+            &db,
+            &wf,
+            &ss,
+            ConnectionSpec {
+                webhook_secret: SECRET.into(),
+                rate_limit_per_min,
+                retry_backoff_ms: 100,
+                ..ConnectionSpec::default()
+            },
         )
         .await;
 

@@ -26,17 +26,15 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
-use suiteflow_load::{install_crypto_provider, load_average, require_cluster, sign, verdict};
+use suiteflow_load::{
+    Products, install_crypto_provider, load_average, require_cluster, sign, verdict,
+};
 use suiteflow_settings::{Reader, Source};
 use suiteflow_store::{ConnectionId, NewEvent, Store};
 use suiteflow_test_support::TestDb;
-use suiteflow_test_support::fixtures::{
-    ConnectionSpec, TEST_KEY, create_connection, set_mapping, test_keys,
-};
+use suiteflow_test_support::fixtures::{ConnectionSpec, TEST_KEY};
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
-use suiteflow_test_support::webflow::{
-    CollectionSpec, Fault, FaultRule, FieldSpec, WebflowConfig, WebflowStandIn,
-};
+use suiteflow_test_support::webflow::{Fault, FaultRule, WebflowConfig, WebflowStandIn};
 
 const SECRET: &str = "chaos-hmac-secret";
 /// Longest a run may take to settle once its faults stop.
@@ -159,39 +157,22 @@ impl World {
         })
         .await?;
         let ss = SmartSuiteStandIn::start().await?;
-        let collection = wf.add_collection(
-            CollectionSpec::new("Products").field(FieldSpec::new("price", "Number")),
-        );
-        let solution = ss.add_solution("Shop");
-        let table = ss.add_table(
-            &solution,
-            "Products",
-            vec![json!({"slug": "price", "label": "Price", "field_type": "numberfield", "params": {}})],
-        );
-        let spec = ConnectionSpec {
-            webhook_secret: SECRET.into(),
-            smartsuite_account_id: ss.account_id(),
-            smartsuite_table_id: table.clone(),
-            smartsuite_api_key: ss.api_key(),
-            webflow_site_id: wf.site_id(),
-            webflow_collection_id: collection.clone(),
-            webflow_token: wf.token(),
-            rate_limit_per_min: i32::try_from(per_minute)?,
-            max_retries,
-            retry_backoff_ms: 200,
-            ..ConnectionSpec::default()
-        };
-        let connection = create_connection(db.url(), &test_keys(), &spec).await;
-        set_mapping(
-            db.url(),
+        let Products {
+            collection,
+            solution,
+            table,
             connection,
-            json!({
-                "fieldMap": {
-                    "name": {"type": "direct", "source": "title"},
-                    "price": {"type": "direct", "source": "price"}
-                },
-                "slugTemplate": "{{title}}"
-            }),
+        } = Products::create(
+            &db,
+            &wf,
+            &ss,
+            ConnectionSpec {
+                webhook_secret: SECRET.into(),
+                rate_limit_per_min: i32::try_from(per_minute)?,
+                max_retries,
+                retry_backoff_ms: 200,
+                ..ConnectionSpec::default()
+            },
         )
         .await;
         Ok(Self {
