@@ -95,13 +95,22 @@ async fn a_wrong_or_missing_signature_is_401_and_writes_nothing() {
 async fn timestamps_outside_the_window_are_401() {
     let app = TestApp::spawn().await;
     let id = app.hmac_connection().await;
-    for stamp in [now() - 301, now() + 31, 0] {
+    for offset in [-301, 31] {
+        // Just after a second starts, so the server's clock reads the same second as ours
+        // when it checks (else 31 s ahead could become 30 s, inside the window).
+        start_of_a_second().await;
+        let stamp = now() + offset;
         let response = app
             .push_hmac(id, BODY, &[("x-smartsuite-timestamp", stamp.to_string())])
             .await;
         assert_eq!(response.status(), 401, "timestamp {stamp}");
         assert_eq!(json(response).await["error"], "Invalid timestamp");
     }
+    let response = app
+        .push_hmac(id, BODY, &[("x-smartsuite-timestamp", "0".to_string())])
+        .await;
+    assert_eq!(response.status(), 401, "timestamp 0");
+    assert_eq!(json(response).await["error"], "Invalid timestamp");
     let response = app
         .push_hmac(
             id,
@@ -390,4 +399,11 @@ async fn with_the_database_gone_pushes_are_503_and_nothing_is_acknowledged() {
         "the ingress did not accept again after the database returned"
     );
     assert_eq!(app.event_count().await, 2);
+}
+
+/// Waits until the wall clock has just entered a new second.
+async fn start_of_a_second() {
+    let into = time::OffsetDateTime::now_utc().nanosecond();
+    let left = 1_000_000_000 - u64::from(into);
+    tokio::time::sleep(std::time::Duration::from_nanos(left + 5_000_000)).await;
 }
