@@ -8,9 +8,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-pub use trace::{
-    Telemetry, add_link, continue_from, continue_trace, otel_layer, span_context, trace_context,
-};
+pub use trace::{Telemetry, add_link, continue_from, continue_trace, otel_layer, trace_context};
 
 /// The telemetry settings part: `LOG_LEVEL`, `PRETTY_LOGS`, `OTEL_EXPORTER_OTLP_ENDPOINT`,
 /// `OTEL_SERVICE_NAME`.

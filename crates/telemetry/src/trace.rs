@@ -35,11 +35,6 @@ impl Telemetry {
     pub(crate) fn new(provider: Option<SdkTracerProvider>) -> Self {
         Self { provider }
     }
-
-    /// Whether traces are exported.
-    pub fn exports_traces(&self) -> bool {
-        self.provider.is_some()
-    }
 }
 
 impl Drop for Telemetry {
@@ -127,14 +122,9 @@ pub fn continue_from<'a>(span: &tracing::Span, header: impl Fn(&str) -> Option<&
     }
 }
 
-/// The OpenTelemetry span context of `span`, to link other spans to it.
-pub fn span_context(span: &tracing::Span) -> opentelemetry::trace::SpanContext {
-    span.context().span().span_context().clone()
-}
-
 /// Links `span` to `other` (a batch span to each event it processed).
 pub fn add_link(span: &tracing::Span, other: &tracing::Span) {
-    let context = span_context(other);
+    let context = other.context().span().span_context().clone();
     if context.is_valid() {
         span.add_link(context);
     }

@@ -39,6 +39,25 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     suiteflow_webhook_security::sign_hmac(&SecretString::new(secret), body)
 }
 
+/// The ingress in-process on the address `env` names (`INGRESS_ADDR`, port 0 for a free one),
+/// with the settings `env` gives; returns its base URL and a stopper.
+pub fn start_ingress(
+    env: Vec<(String, String)>,
+) -> anyhow::Result<(String, Box<dyn FnOnce() + Send>)> {
+    let source =
+        suiteflow_settings::Source::new(None, env).context("reading the ingress settings")?;
+    let mut r = suiteflow_settings::Reader::new(&source);
+    let settings = ingress::Settings::read(&mut r);
+    let settings = r
+        .finish(|| settings)
+        .context("validating the ingress settings")?;
+    let app = ingress::Application::build(settings)?;
+    let base = format!("http://{}", app.addr());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    Ok((base, Box::new(move || drop(handle.stop(false)))))
+}
+
 /// Lowercase hex SHA-256 of `bytes` (how a SmartSuite URL token is stored).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))

@@ -1,7 +1,7 @@
 //! `suiteflow events …`
 
 use serde_json::{Value, json};
-use suiteflow_store::{EventId, EventStatus};
+use suiteflow_store::{AsyncPgConnection, Event, EventId, EventStatus};
 
 use crate::error::{CliResult, ResultExt as _, refused};
 use crate::output::{event_json, print_json, print_table, timestamp, truncate};
@@ -39,6 +39,15 @@ fn parse_event_id(text: &str) -> CliResult<EventId> {
     text.trim()
         .parse::<EventId>()
         .map_err(|_| refused(format!("unknown event {text} (not an event id)")))
+}
+
+/// The event `id` names; refused when it is not an event id or no such event exists.
+async fn load_event(db: &mut AsyncPgConnection, id: &str) -> CliResult<Event> {
+    let event_id = parse_event_id(id)?;
+    suiteflow_store::queue::get_event(db, event_id)
+        .await
+        .or_fail("loading the event")?
+        .ok_or_else(|| refused(format!("unknown event {id}")))
 }
 
 async fn list(
@@ -94,12 +103,8 @@ async fn list(
 }
 
 async fn show(ctx: &Context, id: &str) -> CliResult {
-    let event_id = parse_event_id(id)?;
     let mut db = ctx.db().await?;
-    let event = suiteflow_store::queue::get_event(&mut db, event_id)
-        .await
-        .or_fail("loading the event")?
-        .ok_or_else(|| refused(format!("unknown event {id}")))?;
+    let event = load_event(&mut db, id).await?;
     let value = event_json(&event, true);
     if ctx.json {
         print_json(&value);
@@ -124,12 +129,9 @@ async fn show(ctx: &Context, id: &str) -> CliResult {
 }
 
 async fn replay_one(ctx: &Context, id: &str) -> CliResult {
-    let event_id = parse_event_id(id)?;
     let mut db = ctx.db().await?;
-    let event = suiteflow_store::queue::get_event(&mut db, event_id)
-        .await
-        .or_fail("loading the event")?
-        .ok_or_else(|| refused(format!("unknown event {id}")))?;
+    let event = load_event(&mut db, id).await?;
+    let event_id = event.id;
     if !suiteflow_store::queue::requeue(&mut db, event_id)
         .await
         .or_fail("requeueing the event")?

@@ -1,8 +1,6 @@
 //! The real `ingress` and `worker` binaries, run with known secrets at LOG_LEVEL=debug: none of
 //! the secrets, signatures or URL tokens may appear in what they log.
 
-use std::time::{Duration, Instant};
-
 use serde_json::json;
 use suiteflow_crypto::SecretString;
 use suiteflow_test_support::fixtures::TEST_KEY;
@@ -20,23 +18,11 @@ async fn no_secret_appears_in_the_logs() {
     let body = json!({"event_type": "record_created", "record_id": "rec_1", "data": {"title": "Lamp", "price": "3"}}).to_string();
     let signature =
         suiteflow_webhook_security::sign_hmac(&SecretString::new(SECRET), body.as_bytes());
-    let url = format!("{base}/api/hooks/{}", p.connection.0);
-    let accepted = http
-        .post(&url)
-        .header("x-smartsuite-signature", &signature)
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(accepted.status(), 202);
+    assert_eq!(binaries.push(&p, &body, &signature).await.status(), 202);
     // A forged request and a ping with a made-up URL token are refused (and logged as such).
-    let forged = http
-        .post(&url)
-        .header("x-smartsuite-signature", "sha256=deadbeefcafe0123456789")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let forged = binaries
+        .push(&p, &body, "sha256=deadbeefcafe0123456789")
+        .await;
     assert_eq!(forged.status(), 401);
     let url_token = "url-token-that-must-stay-secret";
     let ping = http
@@ -49,14 +35,7 @@ async fn no_secret_appears_in_the_logs() {
         .await
         .unwrap();
     assert_eq!(ping.status(), 401);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while p.items().is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the worker did not write the item"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    binaries.wait_for_an_item(&p).await;
     binaries.stop();
 
     let logs = binaries.logs();

@@ -69,6 +69,31 @@ impl Binaries {
         binaries
     }
 
+    /// Posts `body` to the pipeline connection's push route with `signature` as
+    /// `x-smartsuite-signature`.
+    pub async fn push(&self, p: &Pipeline, body: &str, signature: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(format!("{}/api/hooks/{}", self.base, p.connection.0))
+            .header("x-smartsuite-signature", signature)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Waits (at most 20 s) until the worker has written an item to the Webflow stand-in.
+    pub async fn wait_for_an_item(&self, p: &Pipeline) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while p.items().is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "the worker did not write the item:\n{}",
+                self.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// SIGTERM to both, waiting for each to exit (SIGKILL after 15 s).
     pub fn stop(&mut self) {
         stop(&mut self.ingress);

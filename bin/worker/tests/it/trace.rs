@@ -2,8 +2,6 @@
 //! their spans over OTLP to a local receiver, and one trace spans the ingress request and the
 //! worker's processing of the event it enqueued.
 
-use std::time::{Duration, Instant};
-
 use serde_json::json;
 use suiteflow_crypto::SecretString;
 use suiteflow_test_support::otlp::{OtlpReceiver, ReceivedSpan};
@@ -21,22 +19,8 @@ async fn one_trace_spans_the_webhook_and_the_worker() {
     let body = json!({"event_type": "record_created", "record_id": "rec_1", "data": {"title": "Lamp", "price": "3"}}).to_string();
     let signature =
         suiteflow_webhook_security::sign_hmac(&SecretString::new(SECRET), body.as_bytes());
-    let accepted = reqwest::Client::new()
-        .post(format!("{}/api/hooks/{}", binaries.base, p.connection.0))
-        .header("x-smartsuite-signature", signature)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(accepted.status(), 202);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while p.items().is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the worker did not write the item"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    assert_eq!(binaries.push(&p, &body, &signature).await.status(), 202);
+    binaries.wait_for_an_item(&p).await;
     // SIGTERM: each process flushes its buffered spans before it exits.
     binaries.stop();
 

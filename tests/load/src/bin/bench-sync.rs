@@ -16,7 +16,7 @@ use clap::Parser;
 use serde_json::json;
 use suiteflow_load::{
     Products, event_rows, install_crypto_provider, load_average, ms, quantile, require_cluster,
-    sign, verdict,
+    sign, start_ingress, verdict,
 };
 use suiteflow_settings::{Reader, Source};
 use suiteflow_store::{ConnectionId, Store};
@@ -117,17 +117,8 @@ impl Pipeline {
             ),
             ("WORKER_BATCH_SIZE".into(), batch_size.to_string()),
         ];
+        let (ingress, stop_ingress) = start_ingress(env.clone())?;
         let source = Source::new(None, env).context("reading the settings")?;
-
-        let mut r = Reader::new(&source);
-        let ingress_settings = ingress::Settings::read(&mut r);
-        let ingress_settings = r
-            .finish(|| ingress_settings)
-            .context("validating the ingress settings")?;
-        let app = ingress::Application::build(ingress_settings)?;
-        let ingress = format!("http://{}", app.addr());
-        let handle = app.handle();
-        tokio::spawn(app.run_until_stopped());
 
         let mut r = Reader::new(&source);
         let settings = worker::Settings::read(&mut r);
@@ -151,7 +142,7 @@ impl Pipeline {
                 .timeout(Duration::from_secs(10))
                 .build()?,
             worker: Arc::new(worker),
-            stop_ingress: Box::new(move || drop(handle.stop(false))),
+            stop_ingress,
         })
     }
 

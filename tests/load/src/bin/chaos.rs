@@ -27,9 +27,8 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 use suiteflow_load::{
-    Products, install_crypto_provider, load_average, require_cluster, sign, verdict,
+    Products, install_crypto_provider, load_average, require_cluster, sign, start_ingress, verdict,
 };
-use suiteflow_settings::{Reader, Source};
 use suiteflow_store::{ConnectionId, NewEvent, Store};
 use suiteflow_test_support::TestDb;
 use suiteflow_test_support::fixtures::{ConnectionSpec, TEST_KEY};
@@ -339,17 +338,7 @@ impl World {
 
     /// The ingress in-process on a free port; returns its base URL and a stopper.
     fn start_ingress(&self) -> anyhow::Result<(String, Box<dyn FnOnce() + Send>)> {
-        let source = Source::new(None, self.env(&[])).context("reading the ingress settings")?;
-        let mut r = Reader::new(&source);
-        let settings = ingress::Settings::read(&mut r);
-        let settings = r
-            .finish(|| settings)
-            .context("validating the ingress settings")?;
-        let app = ingress::Application::build(settings)?;
-        let base = format!("http://{}", app.addr());
-        let handle = app.handle();
-        tokio::spawn(app.run_until_stopped());
-        Ok((base, Box::new(move || drop(handle.stop(false)))))
+        start_ingress(self.env(&[]))
     }
 }
 
