@@ -42,15 +42,26 @@ async fn concurrent_pushes_are_each_committed_once() {
                 .unwrap();
             assert_eq!(response.status(), 202);
             let body: serde_json::Value = response.json().await.unwrap();
-            body["eventId"].as_str().unwrap().to_string()
+            let event_id: uuid::Uuid = body["eventId"].as_str().unwrap().parse().unwrap();
+            (format!("rec-{i}"), event_id)
         }));
     }
-    let mut ids = HashSet::new();
+    let mut answers = Vec::new();
     for request in requests {
-        ids.insert(request.await.unwrap());
+        answers.push(request.await.unwrap());
     }
+    let ids: HashSet<uuid::Uuid> = answers.iter().map(|(_, id)| *id).collect();
     assert_eq!(ids.len(), 300, "every push got its own event id");
     assert_eq!(app.event_count().await, 300);
+    // Each answer names the row of its own request, not another one of its batch.
+    let mut conn = app.db().await;
+    for (record, id) in answers {
+        let event = suiteflow_store::queue::get_event(&mut conn, suiteflow_store::EventId(id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(event.external_id, record, "event {id}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
