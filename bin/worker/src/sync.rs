@@ -21,6 +21,9 @@ pub const BULK_LIMIT: usize = 100;
 const MAX_TOKEN_WAIT: Duration = Duration::from_secs(5);
 /// `-1` … `-9`: suffixes tried when another item holds the slug.
 const SLUG_SUFFIXES: u32 = 9;
+/// How long before an unknown create's recorded intent its item is looked for: room for the
+/// difference between PostgreSQL's clock and Webflow's, and for a create Webflow applied late.
+const CREATED_ON_MARGIN: time::Duration = time::Duration::minutes(10);
 
 /// Processes one connection's claimed `record` events; returns an outcome per event and the
 /// number of Webflow calls made.
@@ -272,9 +275,16 @@ impl<'a> Sync<'a> {
             }
         }
         if !unknown.is_empty() {
-            // The slug each earlier create used tells whether Webflow made the item.
+            // The slug each earlier create used tells whether Webflow made the item; it was
+            // made, if at all, after the earliest of those creates recorded its intent.
             let slugs: Vec<String> = unknown.iter().map(|(_, slug)| slug.clone()).collect();
-            match self.find_by_slugs(&slugs).await {
+            let since = unknown
+                .iter()
+                .filter_map(|(w, _)| entries.get(&w.event.external_id))
+                .map(|e| e.updated_at)
+                .min()
+                .map(|t| t - CREATED_ON_MARGIN);
+            match self.find_by_slugs(&slugs, since).await {
                 Ok(found) => {
                     for (w, slug) in unknown {
                         match found.get(&slug) {
@@ -297,20 +307,23 @@ impl<'a> Sync<'a> {
         self.update_all(updates).await;
     }
 
-    /// The items holding `slugs`, by slug. A few are looked up one by one; for more, the
-    /// collection is listed page by page (100 items per call) for as long as that costs fewer
+    /// The items holding `slugs`, by slug, among the items created since `since`. One slug is
+    /// looked up alone; for more, the items created since then are listed page by page (100
+    /// per call; usually one page, as `since` is minutes ago) for as long as that costs fewer
     /// calls than the lookups left, which matters under Webflow's per-minute limit after a
     /// failed bulk create left a whole batch unknown.
     async fn find_by_slugs(
         &mut self,
         slugs: &[String],
+        since: Option<OffsetDateTime>,
     ) -> Result<HashMap<String, String>, Failure> {
         let mut found = HashMap::new();
-        if slugs.len() > 2 {
+        if slugs.len() > 1 {
             let wanted: std::collections::HashSet<&str> =
                 slugs.iter().map(String::as_str).collect();
             let mut query = suiteflow_webflow_client::ListItems {
                 limit: Some(BULK_LIMIT as u32),
+                created_since: since,
                 ..Default::default()
             };
             loop {

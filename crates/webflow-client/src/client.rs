@@ -232,6 +232,16 @@ impl WebflowClient {
         if let Some(locale) = &query.cms_locale_id {
             params.push(("cmsLocaleId", locale.clone()));
         }
+        if let Some(since) = query.created_since {
+            let since = since
+                .to_offset(time::UtcOffset::UTC)
+                .format(&time::format_description::well_known::Rfc3339)
+                .map_err(|e| Error::Permanent {
+                    status: None,
+                    message: format!("createdOn[gte] {since} cannot be sent: {e}"),
+                })?;
+            params.push(("createdOn[gte]", since));
+        }
         let path: &[&str] = match query.target {
             Target::Staged => &["collections", collection_id, "items"],
             Target::Live => &["collections", collection_id, "items", "live"],

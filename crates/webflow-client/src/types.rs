@@ -442,6 +442,10 @@ pub struct ListItems {
     pub slug: Option<String>,
     pub name: Option<String>,
     pub cms_locale_id: Option<String>,
+    /// Only items created at or after this instant (`createdOn[gte]`): a create whose outcome
+    /// is unknown is looked for among the items made since it was attempted, not the whole
+    /// collection.
+    pub created_since: Option<time::OffsetDateTime>,
     pub target: Target,
 }
 

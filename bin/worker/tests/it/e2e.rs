@@ -1,5 +1,7 @@
 //! Webhook in, Webflow item out: the end-to-end cases of issue 7.
 
+use std::time::Duration;
+
 use serde_json::json;
 use suiteflow_store::{ConnectionStatus, EventStatus};
 use suiteflow_test_support::fixtures::ConnectionSpec;
@@ -347,6 +349,15 @@ async fn a_create_whose_answer_was_lost_is_adopted_not_duplicated() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lost_bulk_create_is_resolved_by_listing_not_one_lookup_per_item() {
     let p = Pipeline::start().await;
+    // The collection already holds 250 items made yesterday: only what was created since the
+    // lost create's intent is listed, one page, not the whole collection.
+    let old: Vec<_> = (0..250)
+        .map(|i| json!({"name": format!("Old {i}"), "slug": format!("old-{i}"), "price": 1}))
+        .collect();
+    for page in old.chunks(100) {
+        p.wf.seed_items(&p.collection, page.to_vec(), false).unwrap();
+    }
+    p.wf.backdate_items(&p.collection, Duration::from_secs(86_400));
     // The bulk create of the whole batch is applied, then its answer is lost.
     p.wf.inject(
         FaultRule::new(Fault::DropAfterApply, 1)
@@ -364,22 +375,31 @@ async fn a_lost_bulk_create_is_resolved_by_listing_not_one_lookup_per_item() {
     }
     p.sync().await;
     let items = p.items();
-    assert_eq!(items.len(), 30, "no duplicate item");
+    assert_eq!(items.len(), 280, "no duplicate item");
     assert_eq!(p.count(EventStatus::Success).await, 30);
     let requests = p.wf.requests();
     let lookups = requests
         .iter()
         .filter(|r| r.method == "GET" && r.query.as_deref().is_some_and(|q| q.contains("slug=")))
         .count();
-    let listings = requests
+    let listings: Vec<_> = requests
         .iter()
         .filter(|r| r.method == "GET" && r.path.ends_with("/items"))
-        .count();
+        .collect();
     assert_eq!(
         lookups, 0,
         "the 30 unknown creates were not looked up one by one"
     );
-    assert_eq!(listings, 1, "one page of the collection resolved them all");
+    assert_eq!(
+        listings.len(),
+        1,
+        "one page of the recent items resolved them all"
+    );
+    assert!(
+        listings[0].query_param("createdOn[gte]").is_some(),
+        "{:?}",
+        listings[0].query
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -195,12 +195,18 @@ fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..24].to_owned()
 }
 
+fn parse_time(text: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// Webflow's timestamps: UTC, to the millisecond.
+const STAMP: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+);
+
 fn now() -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
     time::OffsetDateTime::now_utc()
-        .format(&format)
+        .format(&STAMP)
         .unwrap_or_default()
 }
 
@@ -379,6 +385,19 @@ impl WebflowStandIn {
             .iter()
             .filter_map(|i| i["id"].as_str().map(str::to_owned))
             .collect())
+    }
+
+    /// Moves the `createdOn` of every item now in the collection `by` into the past, as if the
+    /// collection had held them for that long.
+    pub fn backdate_items(&self, collection_id: &str, by: Duration) {
+        let mut state = lock(&self.state);
+        for item in state.items.get_mut(collection_id).into_iter().flatten() {
+            if let Some(created) = parse_time(&item.created_on)
+                && let Ok(text) = (created - by).format(&STAMP)
+            {
+                item.created_on = text;
+            }
+        }
     }
 
     /// Applies `rule` to the next matching requests.
@@ -692,6 +711,20 @@ fn list(state: &State, c: &str, call: &Call, live: bool) -> Outgoing {
     }
     let slug = call.query_param("slug");
     let name = call.query_param("name");
+    // `createdOn[gte]` / `createdOn[lte]` (deepObject), date-times as the spec says.
+    let mut created_bounds = [None, None];
+    for (bound, key) in created_bounds
+        .iter_mut()
+        .zip(["createdOn[gte]", "createdOn[lte]"])
+    {
+        if let Some(text) = call.query_param(key) {
+            match parse_time(&text) {
+                Some(t) => *bound = Some(t),
+                None => return validation(vec![detail(key, "must be a date-time")]),
+            }
+        }
+    }
+    let [created_gte, created_lte] = created_bounds;
     let all: Vec<&ItemRec> = state
         .items
         .get(c)
@@ -709,6 +742,11 @@ fn list(state: &State, c: &str, call: &Call, live: bool) -> Outgoing {
                         && name
                             .as_deref()
                             .is_none_or(|n| data.get("name").and_then(Value::as_str) == Some(n))
+                        && (created_gte.is_none() && created_lte.is_none() || {
+                            let created = parse_time(&i.created_on);
+                            created_gte.is_none_or(|t| created.is_some_and(|c| c >= t))
+                                && created_lte.is_none_or(|t| created.is_some_and(|c| c <= t))
+                        })
                 })
                 .collect()
         })

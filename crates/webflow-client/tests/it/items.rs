@@ -339,3 +339,45 @@ async fn publish_reports_partial_failure() {
     assert_eq!(result.published_item_ids, vec![item.id]);
     assert_eq!(result.errors.len(), 1);
 }
+
+#[tokio::test]
+async fn listing_can_be_limited_to_the_items_created_since_an_instant() {
+    let (webflow, products) = stand_in().await;
+    let client = client(&webflow);
+    for slug in ["before-1", "before-2"] {
+        client
+            .create_item(&products, &product(slug), Target::Staged)
+            .await
+            .unwrap();
+    }
+    // The stand-in stamps createdOn to the millisecond, like Webflow.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let since = time::OffsetDateTime::now_utc();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    client
+        .create_item(&products, &product("after"), Target::Staged)
+        .await
+        .unwrap();
+
+    webflow.clear_requests();
+    let listed = client
+        .list_all_items(
+            &products,
+            &ListItems {
+                created_since: Some(since),
+                ..ListItems::default()
+            },
+        )
+        .await
+        .unwrap()
+        .value;
+    let slugs: Vec<_> = listed.iter().filter_map(|i| i.slug()).collect();
+    assert_eq!(slugs, ["after"]);
+    let sent = webflow.requests()[0].query_param("createdOn[gte]").unwrap();
+    assert_eq!(
+        time::OffsetDateTime::parse(&sent, &time::format_description::well_known::Rfc3339).unwrap(),
+        since,
+        "the instant is sent as RFC 3339 in UTC: {sent}"
+    );
+    assert!(sent.ends_with('Z'), "{sent}");
+}

@@ -118,3 +118,12 @@ async fn bulk_cap_paging_cap_and_auth_are_enforced() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 401);
 }
+
+#[tokio::test]
+async fn a_created_on_filter_that_is_not_a_date_time_is_refused() {
+    let (webflow, products) = stand_in().await;
+    let path = format!("/collections/{products}/items?createdOn%5Bgte%5D=yesterday");
+    let (status, body) = raw(&webflow, reqwest::Method::GET, &path, None).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["details"][0]["param"], json!("createdOn[gte]"));
+}
