@@ -44,8 +44,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
 
 async fn checks(state: &AppState) -> Result<Value, suiteflow_store::StoreError> {
     let mut conn = state.store.get().await?;
-    let queue_depth = suiteflow_store::queue::queue_depth(&mut conn).await?;
-    let oldest = suiteflow_store::queue::oldest_event_age(&mut conn).await?;
+    let queue = suiteflow_store::queue::queue_stats(&mut conn).await?;
     let worker_run = suiteflow_store::latest_audit(&mut conn, "worker.completed").await?;
     let by_status = suiteflow_store::count_connections_by_status(&mut conn).await?;
     let connections: Map<String, Value> = by_status
@@ -54,8 +53,8 @@ async fn checks(state: &AppState) -> Result<Value, suiteflow_store::StoreError> 
         .collect();
     Ok(json!({
         "database": "connected",
-        "queueDepth": queue_depth,
-        "oldestEventAge": oldest.map_or(0, |age| age.as_secs()),
+        "queueDepth": queue.depth,
+        "oldestEventAge": queue.oldest_age.map_or(0, |age| age.as_secs()),
         "workerLastRun": worker_run.and_then(|entry| entry.created_at.format(&Rfc3339).ok()),
         "connections": connections,
     }))

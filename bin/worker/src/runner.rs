@@ -22,6 +22,8 @@ use crate::outcome::{Failure, Outcome, RetryPolicy, backoff, jitter_unit};
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// How often housekeeping (retention, keep-alive pulls) is attempted; one worker does it.
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
+/// How often `run` refreshes the queue gauges (depth, oldest age, connections by status).
+const GAUGE_INTERVAL: Duration = Duration::from_secs(5);
 const MAINTENANCE_LOCK: &str = "worker.maintenance";
 /// A SmartSuite webhook is kept alive by a pull at least this often (it expires after 7 idle days).
 const KEEP_ALIVE_EVERY: time::Duration = time::Duration::days(1);
@@ -74,8 +76,33 @@ impl Worker {
         &self.id
     }
 
-    /// Claims one batch, processes it, records the outcomes and returns the summary.
+    /// Claims one batch, processes it, records the outcomes and returns the summary with the
+    /// queue's depth and oldest age after it (`worker --once`).
     pub async fn run_once(&self) -> Result<Summary, StoreError> {
+        let mut summary = self.run_batch().await?;
+        self.observe_queue(&mut summary).await?;
+        Ok(summary)
+    }
+
+    /// Runs batches until one claims nothing (events waiting for a later `retry_after` stay).
+    pub async fn run_until_empty(&self) -> Result<Summary, StoreError> {
+        let mut total = Summary::default();
+        loop {
+            let s = self.run_batch().await?;
+            total.processed += s.processed;
+            total.succeeded += s.succeeded;
+            total.failed += s.failed;
+            total.duration_ms += s.duration_ms;
+            if s.processed == 0 {
+                self.observe_queue(&mut total).await?;
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Claims one batch, processes it and records the outcomes (and, when it claimed anything,
+    /// the original plan's `worker.completed` audit entry).
+    async fn run_batch(&self) -> Result<Summary, StoreError> {
         let started = Instant::now();
         let lease = self.settings.worker.lease;
         let events = {
@@ -92,55 +119,54 @@ impl Worker {
             processed: events.len() as u64,
             ..Summary::default()
         };
-        if !events.is_empty() {
-            let spans = Spans::new(&events);
-            let outcomes = self.process(events, &spans).await;
-            for (event, outcome, policy) in outcomes {
-                let recorded = self
-                    .record(&event, outcome, policy)
-                    .instrument(spans.of(&event))
-                    .await;
-                match recorded {
-                    Ok(true) => summary.succeeded += 1,
-                    Ok(false) => summary.failed += 1,
-                    Err(e) => {
-                        summary.failed += 1;
-                        tracing::warn!(event_id = %event.id.0, error = %e, "could not record the outcome");
-                    }
+        if events.is_empty() {
+            return Ok(summary);
+        }
+        let spans = Spans::new(&events);
+        let outcomes = self.process(events, &spans).await;
+        for (event, outcome, policy) in outcomes {
+            let recorded = self
+                .record(&event, outcome, policy)
+                .instrument(spans.of(&event))
+                .await;
+            match recorded {
+                Ok(true) => summary.succeeded += 1,
+                Ok(false) => summary.failed += 1,
+                Err(e) => {
+                    summary.failed += 1;
+                    tracing::warn!(event_id = %event.id.0, error = %e, "could not record the outcome");
                 }
             }
         }
         summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        // The queue's figures are not read per batch (see `observe_queue`), so not recorded.
+        let details = serde_json::json!({
+            "processed": summary.processed,
+            "succeeded": summary.succeeded,
+            "failed": summary.failed,
+            "durationMs": summary.duration_ms,
+        });
         let mut conn = self.store.get().await?;
-        summary.queue_depth = suiteflow_store::queue::queue_depth(&mut conn).await?;
-        let oldest = suiteflow_store::queue::oldest_event_age(&mut conn).await?;
-        summary.oldest_event_age = oldest.map_or(0, |d| d.as_secs());
-        crate::metrics::queue(summary.queue_depth, oldest.map_or(0.0, |d| d.as_secs_f64()));
-        for (status, count) in suiteflow_store::count_connections_by_status(&mut conn).await? {
-            crate::metrics::connections(status.as_str(), count);
-        }
-        if summary.processed > 0 {
-            let details = serde_json::to_value(&summary).unwrap_or_default();
-            suiteflow_store::audit(&mut conn, &self.id, "worker.completed", None, &details).await?;
-        }
+        suiteflow_store::audit(&mut conn, &self.id, "worker.completed", None, &details).await?;
         Ok(summary)
     }
 
-    /// Runs batches until one claims nothing (events waiting for a later `retry_after` stay).
-    pub async fn run_until_empty(&self) -> Result<Summary, StoreError> {
-        let mut total = Summary::default();
-        loop {
-            let s = self.run_once().await?;
-            total.processed += s.processed;
-            total.succeeded += s.succeeded;
-            total.failed += s.failed;
-            total.duration_ms += s.duration_ms;
-            total.queue_depth = s.queue_depth;
-            total.oldest_event_age = s.oldest_event_age;
-            if s.processed == 0 {
-                return Ok(total);
-            }
+    /// Reads the queue's depth and oldest age into `summary` and the gauges, with the
+    /// connections by status: three counting queries, so `run` does it every
+    /// `GAUGE_INTERVAL`, not once per batch.
+    async fn observe_queue(&self, summary: &mut Summary) -> Result<(), StoreError> {
+        let mut conn = self.store.get().await?;
+        let queue = suiteflow_store::queue::queue_stats(&mut conn).await?;
+        summary.queue_depth = queue.depth;
+        summary.oldest_event_age = queue.oldest_age.map_or(0, |d| d.as_secs());
+        crate::metrics::queue(
+            queue.depth,
+            queue.oldest_age.map_or(0.0, |d| d.as_secs_f64()),
+        );
+        for (status, count) in suiteflow_store::count_connections_by_status(&mut conn).await? {
+            crate::metrics::connections(status.as_str(), count);
         }
+        Ok(())
     }
 
     /// Claims and processes until `stop` turns true, woken by NOTIFY and polling at least every
@@ -155,6 +181,7 @@ impl Worker {
                 }
             };
         let mut last_maintenance: Option<Instant> = None;
+        let mut last_gauges: Option<Instant> = None;
         tracing::info!(worker = %self.id, "worker started");
         while !*stop.borrow() {
             if last_maintenance.is_none_or(|t| t.elapsed() >= MAINTENANCE_INTERVAL) {
@@ -163,7 +190,13 @@ impl Worker {
                     tracing::warn!(error = %e, "maintenance failed");
                 }
             }
-            let claimed = match self.run_once().await {
+            if last_gauges.is_none_or(|t| t.elapsed() >= GAUGE_INTERVAL) {
+                last_gauges = Some(Instant::now());
+                if let Err(e) = self.observe_queue(&mut Summary::default()).await {
+                    tracing::warn!(error = %e, "could not read the queue's depth");
+                }
+            }
+            let claimed = match self.run_batch().await {
                 Ok(summary) => summary.processed,
                 Err(e) => {
                     tracing::error!(error = %e, "batch failed");

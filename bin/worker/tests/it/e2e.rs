@@ -355,7 +355,8 @@ async fn a_lost_bulk_create_is_resolved_by_listing_not_one_lookup_per_item() {
         .map(|i| json!({"name": format!("Old {i}"), "slug": format!("old-{i}"), "price": 1}))
         .collect();
     for page in old.chunks(100) {
-        p.wf.seed_items(&p.collection, page.to_vec(), false).unwrap();
+        p.wf.seed_items(&p.collection, page.to_vec(), false)
+            .unwrap();
     }
     p.wf.backdate_items(&p.collection, Duration::from_secs(86_400));
     // The bulk create of the whole batch is applied, then its answer is lost.

@@ -25,6 +25,7 @@ const CLAIM_SQL: &str = include_str!("claim.sql");
 const ENQUEUE_SQL: &str = include_str!("enqueue.sql");
 const ENQUEUE_MANY_SQL: &str = include_str!("enqueue_many.sql");
 const UNLOCK_SQL: &str = include_str!("unlock.sql");
+const READY_SQL: &str = include_str!("ready.sql");
 
 /// How often a statement that lost a race to a concurrent one is run again.
 const RACE_RETRIES: usize = 8;
@@ -665,36 +666,33 @@ pub async fn requeue(conn: &mut AsyncPgConnection, id: EventId) -> Result<bool, 
     Ok(updated == 1)
 }
 
-/// Events waiting to be processed (`queued` or `failed`) of active connections.
-pub async fn queue_depth(conn: &mut AsyncPgConnection) -> Result<i64, StoreError> {
-    use crate::schema::connections;
-    Ok(events::table
-        .inner_join(connections::table)
-        .filter(events::status.eq_any([EventStatus::Queued, EventStatus::Failed]))
-        .filter(connections::status.eq(crate::ConnectionStatus::Active))
-        .count()
-        .get_result(conn)
-        .await?)
+/// How far behind the queue is: the events a worker could claim now (queued, or failed and due
+/// for a retry) on active connections, and how long the oldest of them has waited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// What KEDA scales the worker on (`worker_queue_depth`).
+    pub depth: i64,
+    /// `None` when nothing is ready (`worker_oldest_event_age_seconds`).
+    pub oldest_age: Option<Duration>,
 }
 
-/// How long the oldest `queued` event has waited, `None` when nothing is queued.
-pub async fn oldest_event_age(
-    conn: &mut AsyncPgConnection,
-) -> Result<Option<Duration>, StoreError> {
+/// [`QueueStats`] in one statement. It counts the ready events, so call it every few seconds,
+/// not once per claimed batch.
+pub async fn queue_stats(conn: &mut AsyncPgConnection) -> Result<QueueStats, StoreError> {
     #[derive(QueryableByName)]
-    struct Age {
+    struct Row {
+        #[diesel(sql_type = Int8)]
+        depth: i64,
         #[diesel(sql_type = Nullable<Int8>)]
-        ms: Option<i64>,
+        oldest_ms: Option<i64>,
     }
-    let age: Age = diesel::sql_query(
-        "SELECT (extract(epoch FROM (now() - min(queued_at))) * 1000)::bigint AS ms \
-         FROM (SELECT queued_at FROM events WHERE status = 'queued' ORDER BY seq LIMIT 1) oldest",
-    )
-    .get_result(conn)
-    .await?;
-    Ok(age
-        .ms
-        .map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0))))
+    let row: Row = prepared(READY_SQL).get_result(conn).await?;
+    Ok(QueueStats {
+        depth: row.depth,
+        oldest_age: row
+            .oldest_ms
+            .map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0))),
+    })
 }
 
 /// Deletes up to `batch` finished events (`success`, `skipped`, and `dead_letter` when

@@ -333,9 +333,9 @@ async fn a_failed_event_is_not_claimed_before_its_retry_after() {
             .is_empty()
     );
     assert_eq!(
-        queue::queue_depth(&mut conn).await.unwrap(),
-        1,
-        "failed events count as depth"
+        queue::queue_stats(&mut conn).await.unwrap().depth,
+        0,
+        "a failed event is not ready before its retry time"
     );
 
     // Move the retry time into the past: due now.
@@ -344,6 +344,11 @@ async fn a_failed_event_is_not_claimed_before_its_retry_after() {
         .execute(&mut conn)
         .await
         .unwrap();
+    assert_eq!(
+        queue::queue_stats(&mut conn).await.unwrap().depth,
+        1,
+        "a failed event is ready once its retry is due"
+    );
     let claimed = queue::claim(&mut conn, "w2", 10, LEASE).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(
@@ -444,12 +449,12 @@ async fn events_of_connections_that_are_not_active_wait() {
                 .is_empty(),
             "{status}"
         );
-        assert_eq!(queue::queue_depth(&mut conn).await.unwrap(), 0);
+        assert_eq!(queue::queue_stats(&mut conn).await.unwrap().depth, 0);
     }
     set_connection_status(&mut conn, connection, ConnectionStatus::Active)
         .await
         .unwrap();
-    assert_eq!(queue::queue_depth(&mut conn).await.unwrap(), 1);
+    assert_eq!(queue::queue_stats(&mut conn).await.unwrap().depth, 1);
     assert_eq!(
         queue::claim(&mut conn, "w", 10, LEASE).await.unwrap().len(),
         1
@@ -462,7 +467,10 @@ async fn depth_age_and_retention_purge_in_batches() {
     let store = common::store(&db, 2).await;
     let mut conn = store.get().await.unwrap();
     let connection = common::connection(&mut conn).await;
-    assert_eq!(queue::oldest_event_age(&mut conn).await.unwrap(), None);
+    assert_eq!(
+        queue::queue_stats(&mut conn).await.unwrap().oldest_age,
+        None
+    );
 
     let batch: Vec<_> = (0..25)
         .map(|i| NewEvent::record(connection, format!("r{i}"), "t", format!("k{i}")))
@@ -473,12 +481,16 @@ async fn depth_age_and_retention_purge_in_batches() {
         .execute(&mut conn)
         .await
         .unwrap();
-    let age = queue::oldest_event_age(&mut conn).await.unwrap().unwrap();
+    let age = queue::queue_stats(&mut conn)
+        .await
+        .unwrap()
+        .oldest_age
+        .unwrap();
     assert!(
         age >= Duration::from_secs(599) && age < Duration::from_secs(700),
         "{age:?}"
     );
-    assert_eq!(queue::queue_depth(&mut conn).await.unwrap(), 25);
+    assert_eq!(queue::queue_stats(&mut conn).await.unwrap().depth, 25);
 
     let claimed = queue::claim(&mut conn, "w", 25, LEASE).await.unwrap();
     let ids: Vec<_> = claimed.iter().map(|e| e.id).collect();
@@ -493,7 +505,7 @@ async fn depth_age_and_retention_purge_in_batches() {
             .await
             .unwrap();
     }
-    assert_eq!(queue::queue_depth(&mut conn).await.unwrap(), 0);
+    assert_eq!(queue::queue_stats(&mut conn).await.unwrap().depth, 0);
 
     // Nothing finished before an hour ago: nothing purged.
     let hour_ago = OffsetDateTime::now_utc() - time::Duration::hours(1);
@@ -546,4 +558,83 @@ async fn deleting_a_connection_deletes_its_events() {
             .unwrap()
     );
     assert_eq!(count_events(&mut conn).await, 1);
+}
+
+/// The query KEDA scales the worker on, read from the manifest.
+fn keda_query() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy/k8s/base/worker-keda.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines().skip_while(|l| l.trim() != "query: >-");
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let key = indent(
+        lines
+            .next()
+            .expect("worker-keda.yaml has a `query: >-` block"),
+    );
+    lines
+        .take_while(|l| indent(l) > key && !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[tokio::test]
+async fn queue_stats_count_what_keda_counts() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 2).await;
+    let mut conn = store.get().await.unwrap();
+    let active = common::connection(&mut conn).await;
+    let paused = suiteflow_store::create_connection(&mut conn, &common::new_connection("paused"))
+        .await
+        .unwrap()
+        .id;
+    let batch: Vec<_> = (0..8)
+        .map(|i| NewEvent::record(active, format!("r{i}"), "t", format!("k{i}")))
+        .collect();
+    queue::enqueue_many(&mut conn, &batch).await.unwrap();
+    queue::enqueue(&mut conn, &NewEvent::record(paused, "p", "t", "kp"))
+        .await
+        .unwrap();
+    set_connection_status(&mut conn, paused, ConnectionStatus::Paused)
+        .await
+        .unwrap();
+    // Of the 8: one in flight, one done, one failed and due, one failed for later, four queued.
+    let claimed = queue::claim(&mut conn, "w", 4, LEASE).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    queue::complete(&mut conn, "w", claimed[1].id, &Completion::default())
+        .await
+        .unwrap();
+    queue::fail(
+        &mut conn,
+        "w",
+        claimed[2].id,
+        "500",
+        now - time::Duration::seconds(1),
+    )
+    .await
+    .unwrap();
+    queue::fail(
+        &mut conn,
+        "w",
+        claimed[3].id,
+        "500",
+        now + time::Duration::hours(1),
+    )
+    .await
+    .unwrap();
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::Int8)]
+        n: i64,
+    }
+    let keda: Count = diesel::sql_query(format!("SELECT ({}) AS n", keda_query()))
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    let stats = queue::queue_stats(&mut conn).await.unwrap();
+    assert_eq!(stats.depth, 5, "four queued and one failed and due");
+    assert_eq!(keda.n, stats.depth, "KEDA's query: {}", keda_query());
+    assert!(stats.oldest_age.is_some());
 }
