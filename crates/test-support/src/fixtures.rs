@@ -121,3 +121,101 @@ pub async fn set_mapping(db_url: &str, id: ConnectionId, document: serde_json::V
         .await
         .unwrap();
 }
+
+/// The products schema the tests, the demo and the load tools share, added to the stand-ins:
+/// a SmartSuite table `Products` (`title`, `price`, `status`, `category`) in a solution `Shop`,
+/// and a Webflow collection `Products` (`name`, `slug`, `price`, `category` as an Option).
+#[derive(Debug, Clone)]
+pub struct Products {
+    pub collection: String,
+    pub solution: String,
+    pub table: String,
+}
+
+impl Products {
+    /// The status choices of the table (label, value).
+    pub const STATUSES: [(&'static str, &'static str); 3] =
+        [("Draft", "draft"), ("Live", "live"), ("Backlog", "backlog")];
+    /// The category choices of the table (label, value); the collection has the same labels.
+    pub const CATEGORIES: [(&'static str, &'static str); 2] = [("Chairs", "c1"), ("Tables", "c2")];
+
+    /// Adds the table and the collection.
+    pub fn add(
+        wf: &crate::webflow::WebflowStandIn,
+        ss: &crate::smartsuite::SmartSuiteStandIn,
+    ) -> Self {
+        use crate::webflow::{CollectionSpec, FieldSpec};
+        let choices = |pairs: &[(&str, &str)]| -> serde_json::Value {
+            pairs
+                .iter()
+                .map(|(label, value)| serde_json::json!({"label": label, "value": value}))
+                .collect()
+        };
+        let categories: Vec<&str> = Self::CATEGORIES.iter().map(|(label, _)| *label).collect();
+        let collection = wf.add_collection(
+            CollectionSpec::new("Products")
+                .field(FieldSpec::new("price", "Number"))
+                .field(FieldSpec::option("category", &categories)),
+        );
+        let solution = ss.add_solution("Shop");
+        let table = ss.add_table(
+            &solution,
+            "Products",
+            vec![
+                serde_json::json!({"slug": "price", "label": "Price", "field_type": "numberfield", "params": {}}),
+                serde_json::json!({"slug": "status", "label": "Status", "field_type": "statusfield",
+                                   "params": {"choices": choices(&Self::STATUSES)}}),
+                serde_json::json!({"slug": "category", "label": "Category", "field_type": "singleselectfield",
+                                   "params": {"choices": choices(&Self::CATEGORIES)}}),
+            ],
+        );
+        Self {
+            collection,
+            solution,
+            table,
+        }
+    }
+
+    /// `spec` joined to the stand-ins: their accounts, keys, this table and this collection.
+    pub fn spec(
+        &self,
+        wf: &crate::webflow::WebflowStandIn,
+        ss: &crate::smartsuite::SmartSuiteStandIn,
+        spec: ConnectionSpec,
+    ) -> ConnectionSpec {
+        ConnectionSpec {
+            smartsuite_account_id: ss.account_id(),
+            smartsuite_table_id: self.table.clone(),
+            smartsuite_api_key: ss.api_key(),
+            webflow_site_id: wf.site_id(),
+            webflow_collection_id: self.collection.clone(),
+            webflow_token: wf.token(),
+            ..spec
+        }
+    }
+
+    /// The plain mapping: `name` from `title`, `price` from `price`, the slug from the title.
+    pub fn mapping() -> serde_json::Value {
+        serde_json::json!({
+            "fieldMap": {
+                "name": {"type": "direct", "source": "title"},
+                "price": {"type": "direct", "source": "price"}
+            },
+            "slugTemplate": "{{title}}"
+        })
+    }
+
+    /// Creates the connection of [`Products::spec`] (sealed with [`test_keys`]) with `mapping`.
+    pub async fn connect(
+        &self,
+        db_url: &str,
+        wf: &crate::webflow::WebflowStandIn,
+        ss: &crate::smartsuite::SmartSuiteStandIn,
+        spec: ConnectionSpec,
+        mapping: serde_json::Value,
+    ) -> ConnectionId {
+        let id = create_connection(db_url, &test_keys(), &self.spec(wf, ss, spec)).await;
+        set_mapping(db_url, id, mapping).await;
+        id
+    }
+}

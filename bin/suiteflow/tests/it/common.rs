@@ -4,10 +4,11 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use suiteflow_test_support::TestDb;
+use suiteflow_test_support::fixtures::Products;
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
-use suiteflow_test_support::webflow::{CollectionSpec, FieldSpec, WebflowStandIn};
+use suiteflow_test_support::webflow::WebflowStandIn;
 use tokio::io::AsyncWriteExt as _;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_suiteflow");
@@ -78,19 +79,11 @@ impl Env {
         smartsuite.set_auto_ping(false);
         let webflow = WebflowStandIn::start().await.unwrap();
         webflow.set_rate_limit(10_000, Duration::from_secs(60));
-        let solution = smartsuite.add_solution("Shop");
-        let table = smartsuite.add_table(
-            &solution,
-            "Products",
-            vec![
-                json!({"slug": "price", "label": "Price", "field_type": "numberfield", "params": {}}),
-                json!({"slug": "status", "label": "Status", "field_type": "statusfield",
-                       "params": {"choices": [{"label": "Live", "value": "live"}, {"label": "Backlog", "value": "backlog"}]}}),
-            ],
-        );
-        let collection = webflow.add_collection(
-            CollectionSpec::new("Products").field(FieldSpec::new("price", "Number")),
-        );
+        let Products {
+            collection,
+            solution,
+            table,
+        } = Products::add(&webflow, &smartsuite);
         let vars = vec![
             ("DATABASE_URL".to_string(), db.url().to_string()),
             ("DATA_ENCRYPTION_KEY".to_string(), KEY.to_string()),

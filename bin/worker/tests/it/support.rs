@@ -7,11 +7,9 @@ use suiteflow_crypto::SecretString;
 use suiteflow_settings::{Reader, Source};
 use suiteflow_store::{ConnectionId, EventStatus, Store};
 use suiteflow_test_support::TestDb;
-use suiteflow_test_support::fixtures::{
-    ConnectionSpec, TEST_KEY, create_connection, set_mapping, test_keys,
-};
+use suiteflow_test_support::fixtures::{ConnectionSpec, Products, TEST_KEY};
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
-use suiteflow_test_support::webflow::{CollectionSpec, FieldSpec, WebflowConfig, WebflowStandIn};
+use suiteflow_test_support::webflow::{WebflowConfig, WebflowStandIn};
 use worker::Worker;
 use worker::context::ClientOptions;
 
@@ -67,43 +65,19 @@ impl Pipeline {
         let db = TestDb::new().await;
         let wf = WebflowStandIn::start_with(options.webflow).await.unwrap();
         let ss = SmartSuiteStandIn::start().await.unwrap();
-        let collection = wf.add_collection(
-            CollectionSpec::new("Products").field(FieldSpec::new("price", "Number")),
-        );
-        let solution = ss.add_solution("Shop");
-        let table = ss.add_table(
-            &solution,
-            "Products",
-            vec![
-                json!({"slug": "price", "label": "Price", "field_type": "numberfield", "params": {}}),
-                json!({"slug": "status", "label": "Status", "field_type": "statusfield",
-                       "params": {"choices": [{"label": "Draft", "value": "draft"}, {"label": "Live", "value": "live"}]}}),
-            ],
-        );
+        let products = Products::add(&wf, &ss);
         let spec = ConnectionSpec {
             webhook_secret: SECRET.into(),
-            smartsuite_account_id: ss.account_id(),
-            smartsuite_table_id: table.clone(),
-            smartsuite_api_key: ss.api_key(),
-            webflow_site_id: wf.site_id(),
-            webflow_collection_id: collection.clone(),
-            webflow_token: wf.token(),
             ..options.spec
         };
-        let keys = test_keys();
-        let connection = create_connection(db.url(), &keys, &spec).await;
-        set_mapping(
-            db.url(),
-            connection,
-            json!({
-                "fieldMap": {
-                    "name": {"type": "direct", "source": "title"},
-                    "price": {"type": "direct", "source": "price"}
-                },
-                "slugTemplate": "{{title}}"
-            }),
-        )
-        .await;
+        let connection = products
+            .connect(db.url(), &wf, &ss, spec, Products::mapping())
+            .await;
+        let Products {
+            collection,
+            solution,
+            table,
+        } = products;
 
         let mut env: Vec<(String, String)> = vec![
             ("DATABASE_URL".into(), db.url().into()),

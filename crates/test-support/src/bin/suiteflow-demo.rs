@@ -13,11 +13,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use suiteflow_crypto::SecretString;
 use suiteflow_test_support::TestDb;
-use suiteflow_test_support::fixtures::{
-    ConnectionSpec, TEST_KEY, create_connection, set_mapping, test_keys,
-};
+use suiteflow_test_support::fixtures::{ConnectionSpec, Products, TEST_KEY};
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
-use suiteflow_test_support::webflow::{CollectionSpec, FieldSpec, WebflowStandIn};
+use suiteflow_test_support::webflow::WebflowStandIn;
 
 const SECRET: &str = "demo-webhook-secret";
 
@@ -32,45 +30,15 @@ async fn main() {
     let ss = SmartSuiteStandIn::start()
         .await
         .expect("SmartSuite stand-in");
-    let collection = wf.add_collection(
-        CollectionSpec::new("Products")
-            .field(FieldSpec::new("price", "Number"))
-            .field(FieldSpec::option("category", &["Chairs", "Tables"])),
-    );
-    let solution = ss.add_solution("Shop");
-    let table = ss.add_table(
-        &solution,
-        "Products",
-        vec![
-            json!({"slug": "price", "label": "Price", "field_type": "numberfield", "params": {}}),
-            json!({"slug": "category", "label": "Category", "field_type": "singleselectfield",
-                   "params": {"choices": [{"label": "Chairs", "value": "c1"}, {"label": "Tables", "value": "c2"}]}}),
-        ],
-    );
+    let products = Products::add(&wf, &ss);
+    let mut mapping = Products::mapping();
+    mapping["fieldMap"]["category"] = json!({"type": "direct", "source": "category"});
     let spec = ConnectionSpec {
         webhook_secret: SECRET.into(),
-        smartsuite_account_id: ss.account_id(),
-        smartsuite_table_id: table,
-        smartsuite_api_key: ss.api_key(),
-        webflow_site_id: wf.site_id(),
-        webflow_collection_id: collection.clone(),
-        webflow_token: wf.token(),
         ..ConnectionSpec::default()
     };
-    let connection = create_connection(db.url(), &test_keys(), &spec).await;
-    set_mapping(
-        db.url(),
-        connection,
-        json!({
-            "fieldMap": {
-                "name": {"type": "direct", "source": "title"},
-                "price": {"type": "direct", "source": "price"},
-                "category": {"type": "direct", "source": "category"}
-            },
-            "slugTemplate": "{{title}}"
-        }),
-    )
-    .await;
+    let connection = products.connect(db.url(), &wf, &ss, spec, mapping).await;
+    let collection = products.collection;
     println!(
         "connection {}  (SmartSuite table → Webflow collection {collection})",
         connection.0

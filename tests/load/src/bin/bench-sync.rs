@@ -15,13 +15,13 @@ use anyhow::{Context as _, bail};
 use clap::Parser;
 use serde_json::json;
 use suiteflow_load::{
-    Products, event_rows, install_crypto_provider, load_average, ms, quantile, require_cluster,
-    sign, start_ingress, verdict,
+    event_rows, install_crypto_provider, load_average, ms, quantile, require_cluster, sign,
+    start_ingress, verdict,
 };
 use suiteflow_settings::{Reader, Source};
 use suiteflow_store::{ConnectionId, Store};
 use suiteflow_test_support::TestDb;
-use suiteflow_test_support::fixtures::{ConnectionSpec, TEST_KEY};
+use suiteflow_test_support::fixtures::{ConnectionSpec, Products, TEST_KEY};
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
 use suiteflow_test_support::webflow::{WebflowConfig, WebflowStandIn};
 use tokio::sync::watch;
@@ -88,22 +88,17 @@ impl Pipeline {
         let db = TestDb::new().await;
         let wf = WebflowStandIn::start_with(webflow).await?;
         let ss = SmartSuiteStandIn::start().await?;
-        let Products {
-            collection,
-            connection,
-            ..
-        } = Products::create(
-            &db,
-            &wf,
-            &ss,
-            ConnectionSpec {
-                webhook_secret: SECRET.into(),
-                rate_limit_per_min,
-                retry_backoff_ms: 100,
-                ..ConnectionSpec::default()
-            },
-        )
-        .await;
+        let products = Products::add(&wf, &ss);
+        let spec = ConnectionSpec {
+            webhook_secret: SECRET.into(),
+            rate_limit_per_min,
+            retry_backoff_ms: 100,
+            ..ConnectionSpec::default()
+        };
+        let connection = products
+            .connect(db.url(), &wf, &ss, spec, Products::mapping())
+            .await;
+        let collection = products.collection;
 
         let env: Vec<(String, String)> = vec![
             ("DATABASE_URL".into(), db.url().into()),

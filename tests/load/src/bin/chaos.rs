@@ -27,11 +27,11 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 use suiteflow_load::{
-    Products, install_crypto_provider, load_average, require_cluster, sign, start_ingress, verdict,
+    install_crypto_provider, load_average, require_cluster, sign, start_ingress, verdict,
 };
 use suiteflow_store::{ConnectionId, NewEvent, Store};
 use suiteflow_test_support::TestDb;
-use suiteflow_test_support::fixtures::{ConnectionSpec, TEST_KEY};
+use suiteflow_test_support::fixtures::{ConnectionSpec, Products, TEST_KEY};
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
 use suiteflow_test_support::webflow::{Fault, FaultRule, WebflowConfig, WebflowStandIn};
 
@@ -156,24 +156,22 @@ impl World {
         })
         .await?;
         let ss = SmartSuiteStandIn::start().await?;
+        let products = Products::add(&wf, &ss);
+        let spec = ConnectionSpec {
+            webhook_secret: SECRET.into(),
+            rate_limit_per_min: i32::try_from(per_minute)?,
+            max_retries,
+            retry_backoff_ms: 200,
+            ..ConnectionSpec::default()
+        };
+        let connection = products
+            .connect(db.url(), &wf, &ss, spec, Products::mapping())
+            .await;
         let Products {
             collection,
             solution,
             table,
-            connection,
-        } = Products::create(
-            &db,
-            &wf,
-            &ss,
-            ConnectionSpec {
-                webhook_secret: SECRET.into(),
-                rate_limit_per_min: i32::try_from(per_minute)?,
-                max_retries,
-                retry_backoff_ms: 200,
-                ..ConnectionSpec::default()
-            },
-        )
-        .await;
+        } = products;
         Ok(Self {
             db,
             wf,
