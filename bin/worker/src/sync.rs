@@ -54,6 +54,9 @@ struct Write<'e> {
     event: &'e Event,
     item: MappedItem,
     hash: String,
+    /// An earlier create of this record whose outcome is unknown and whose item was not found:
+    /// the slug it used and when its intent was recorded. Webflow may still apply it late.
+    earlier_create: Option<(String, OffsetDateTime)>,
 }
 
 impl Write<'_> {
@@ -161,7 +164,12 @@ impl<'a> Sync<'a> {
             .map_record_with_id(&record, Some(&event.external_id), &resolvers)
             .map_err(|e| Failure::Permanent(e.to_string()))?;
         let hash = item.content_hash();
-        Ok(Some(Write { event, item, hash }))
+        Ok(Some(Write {
+            event,
+            item,
+            hash,
+            earlier_create: None,
+        }))
     }
 
     /// Answers the mapper's questions: public URLs of files (SmartSuite, cached by handle) and
@@ -286,13 +294,19 @@ impl<'a> Sync<'a> {
                 .map(|t| t - CREATED_ON_MARGIN);
             match self.find_by_slugs(&slugs, since).await {
                 Ok(found) => {
-                    for (w, slug) in unknown {
+                    for (mut w, slug) in unknown {
                         match found.get(&slug) {
                             Some(item_id) => {
                                 tracing::info!(connection_id = %self.ctx.id().0, event_id = %w.event.id.0, "adopted the item an earlier create made");
                                 updates.push((w, item_id.clone(), Some(slug)));
                             }
-                            None => creates.push(w),
+                            None => {
+                                let intent_at = entries
+                                    .get(&w.event.external_id)
+                                    .map_or_else(OffsetDateTime::now_utc, |e| e.updated_at);
+                                w.earlier_create = Some((slug, intent_at));
+                                creates.push(w);
+                            }
                         }
                     }
                 }
@@ -489,7 +503,16 @@ impl<'a> Sync<'a> {
                     self.note_rate(&reply.rate);
                     return self.synced(w, &reply.value.id, slug.as_str()).await;
                 }
-                Err(WfError::SlugTaken { .. }) => continue,
+                Err(WfError::SlugTaken { .. }) => match self.late_create(w, slug.as_str()).await {
+                    Ok(Some(item_id)) => {
+                        tracing::info!(connection_id = %self.ctx.id().0, event_id = %w.event.id.0, "adopted the item an earlier create made late");
+                        return self
+                            .update_one(w, &item_id, Some(slug.as_str()), target)
+                            .await;
+                    }
+                    Ok(None) => continue,
+                    Err(f) => return Outcome::Failed(f),
+                },
                 Err(e) => return Outcome::Failed(self.webflow_failure(e)),
             }
         }
@@ -497,6 +520,44 @@ impl<'a> Sync<'a> {
             "slug {:?} and its suffixes -1 to -{SLUG_SUFFIXES} are all taken by other items",
             w.item.slug.as_str()
         )))
+    }
+
+    /// The item holding `slug`, when it is the late result of this record's earlier create of
+    /// unknown outcome (Webflow applied it after the lookup that did not find it): that create
+    /// used `slug`, the item was created after its intent (less the clock margin), and no other
+    /// record's entry holds `slug`. Otherwise `None`: the slug is another item's, so the caller
+    /// tries the next suffix.
+    async fn late_create(&mut self, w: &Write<'a>, slug: &str) -> Result<Option<String>, Failure> {
+        let Some((earlier_slug, intent_at)) = &w.earlier_create else {
+            return Ok(None);
+        };
+        if earlier_slug != slug {
+            return Ok(None);
+        }
+        let others = {
+            let mut conn = self.db().await?;
+            id_map::others_with_slug(&mut conn, w.key(), slug)
+                .await
+                .map_err(store_failure)?
+        };
+        if !others.is_empty() {
+            return Ok(None);
+        }
+        self.permit().await?;
+        let reply = self
+            .ctx
+            .webflow
+            .find_item_by_slug(self.ctx.collection_id(), slug)
+            .await;
+        let Some(item) = self.observe(reply)? else {
+            return Ok(None);
+        };
+        let created = item.created_on.as_deref().and_then(|text| {
+            OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+        });
+        Ok(created
+            .is_some_and(|c| c >= *intent_at - CREATED_ON_MARGIN)
+            .then_some(item.id))
     }
 
     async fn update_all(&mut self, updates: Vec<(Write<'a>, String, Option<String>)>) {

@@ -75,6 +75,26 @@ pub async fn lookup_many(
         .await?)
 }
 
+/// The entries of the connection's other records (not `key`'s) that hold `slug`: whether an
+/// item with that slug belongs to another record.
+pub async fn others_with_slug(
+    conn: &mut AsyncPgConnection,
+    key: RecordKey<'_>,
+    slug: &str,
+) -> Result<Vec<IdMapEntry>, StoreError> {
+    Ok(id_map::table
+        .filter(id_map::connection_id.eq(key.connection_id))
+        .filter(id_map::slug.eq(slug))
+        .filter(
+            id_map::external_source
+                .ne(key.external_source)
+                .or(id_map::external_id.ne(key.external_id)),
+        )
+        .select(IdMapEntry::as_select())
+        .load(conn)
+        .await?)
+}
+
 /// Records the intent to create the record's item with `slug`, before calling Webflow: the
 /// entry becomes `creating` with that slug (an existing entry keeps its item id, if any).
 pub async fn record_intent(

@@ -347,6 +347,54 @@ async fn a_create_whose_answer_was_lost_is_adopted_not_duplicated() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_create_webflow_applies_late_is_adopted_not_made_again_under_a_suffix() {
+    let p = Pipeline::start().await;
+    // The create is answered 500 and not applied; Webflow commits it only later, after the
+    // next attempt has looked for it (and not found it), just before that attempt creates again.
+    p.wf.inject(
+        FaultRule::new(Fault::ApplyLate(500), 1)
+            .method("POST")
+            .path_contains("/items"),
+    );
+    assert_eq!(
+        p.push(
+            "record_created",
+            "rec_1",
+            json!({"title": "Sofa", "price": "700"}),
+            "k"
+        )
+        .await,
+        202
+    );
+    p.sync().await;
+    let items = p.items();
+    assert_eq!(items.len(), 1, "no second item under sofa-1: {items:?}");
+    assert_eq!(items[0]["fieldData"]["slug"], "sofa");
+    assert_eq!(p.count(EventStatus::Success).await, 1);
+    let creates =
+        p.wf.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.contains("/items"))
+            .count();
+    assert_eq!(creates, 2, "the create was sent again once, and refused");
+    // Later updates go to the adopted item.
+    assert_eq!(
+        p.push(
+            "record_updated",
+            "rec_1",
+            json!({"title": "Sofa", "price": "650"}),
+            "k2"
+        )
+        .await,
+        202
+    );
+    p.sync().await;
+    let items = p.items();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["fieldData"]["price"], 650.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_lost_bulk_create_is_resolved_by_listing_not_one_lookup_per_item() {
     let p = Pipeline::start().await;
     // The collection already holds 250 items made yesterday: only what was created since the

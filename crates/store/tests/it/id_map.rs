@@ -88,3 +88,40 @@ async fn a_synced_entry_without_an_item_id_is_impossible() {
     assert_eq!(id_map::mark_deleted(&mut conn, key).await.unwrap(), None);
     assert!(id_map::remove(&mut conn, key).await.unwrap());
 }
+
+#[tokio::test]
+async fn the_other_records_holding_a_slug_are_found_and_the_record_itself_is_not() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 1).await;
+    let mut conn = store.get().await.unwrap();
+    let connection = common::connection(&mut conn).await;
+    let mine = RecordKey::smartsuite(connection, "mine");
+    let other = RecordKey::smartsuite(connection, "other");
+    id_map::record_intent(&mut conn, mine, "sofa").await.unwrap();
+    assert!(
+        id_map::others_with_slug(&mut conn, mine, "sofa")
+            .await
+            .unwrap()
+            .is_empty(),
+        "the record's own entry does not count"
+    );
+    id_map::mark_synced(&mut conn, other, "item-9", Some("sofa"), "h")
+        .await
+        .unwrap();
+    let others = id_map::others_with_slug(&mut conn, mine, "sofa")
+        .await
+        .unwrap();
+    assert_eq!(
+        others
+            .iter()
+            .map(|e| e.external_id.as_str())
+            .collect::<Vec<_>>(),
+        ["other"]
+    );
+    assert!(
+        id_map::others_with_slug(&mut conn, mine, "chair")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -29,6 +29,10 @@ pub enum Fault {
     DropAfterApply,
     /// Close the connection without applying the request or answering.
     DropBeforeApply,
+    /// Answer this status without applying the request, then apply it just before handling
+    /// the next request with the same method and path: a server that committed a write late,
+    /// after the client had looked for it and before the client sent it again.
+    ApplyLate(u16),
 }
 
 /// A rule: `fault` for the next `times` requests whose method is `method` (any when `None`)
@@ -205,6 +209,8 @@ struct Shared {
     fault_body: FaultBody,
     faults: Mutex<Vec<FaultRule>>,
     log: Mutex<Vec<RecordedRequest>>,
+    /// Requests answered with [`Fault::ApplyLate`], not applied yet.
+    late: Mutex<Vec<Call>>,
 }
 
 /// A running server; stopped (listener and open connections) when dropped.
@@ -246,6 +252,7 @@ impl Server {
             fault_body,
             faults: Mutex::new(Vec::new()),
             log: Mutex::new(Vec::new()),
+            late: Mutex::new(Vec::new()),
         });
         let accept_shared = Arc::clone(&shared);
         let task = tokio::spawn(async move {
@@ -323,6 +330,17 @@ async fn serve(
         headers: parts.headers,
         body,
     };
+    let due: Vec<Call> = {
+        let mut late = lock(&shared.late);
+        let (due, rest) = late
+            .drain(..)
+            .partition(|c| c.method == incoming.method && c.path == incoming.path);
+        *late = rest;
+        due
+    };
+    for call in &due {
+        (shared.handler)(call);
+    }
     let fault = take_fault(&shared, &incoming.method, &incoming.path);
     let mut record = RecordedRequest {
         method: incoming.method.clone(),
@@ -336,6 +354,10 @@ async fn serve(
     };
     let outgoing = match &fault {
         Some(Fault::Status(status)) => (shared.fault_body)(*status),
+        Some(Fault::ApplyLate(status)) => {
+            lock(&shared.late).push(incoming.clone());
+            (shared.fault_body)(*status)
+        }
         Some(Fault::DropBeforeApply) => {
             record.dropped = true;
             lock(&shared.log).push(record);
