@@ -15,11 +15,11 @@ use tower::timeout::Timeout;
 
 use crate::error::{classify, transport};
 use crate::limiter::{KeyLimit, KeyLimitLayer, KeyLimiter};
-use crate::transport::{ApiRequest, Exchange, RetryPolicy};
 use crate::{
     Error, EventPage, ListRecords, NewWebhook, Record, RecordPage, Solution, Table, Webhook,
     WebhookEvent, WebhookPage,
 };
+use suiteflow_http::{ApiRequest, Exchange, RetryPolicy};
 
 /// SmartSuite's largest `limit` for `records/list/`.
 pub const MAX_RECORDS_PER_PAGE: u32 = 1000;
@@ -125,11 +125,22 @@ impl SmartSuiteClientBuilder {
             self.requests_per_second,
             self.window_margin,
         );
-        let exchange = Exchange {
+        let exchange = Exchange::new(
             http,
-            account_id: self.account_id.clone(),
-            api_key: self.api_key,
-        };
+            [
+                (
+                    reqwest::header::AUTHORIZATION,
+                    format!("Token {}", self.api_key.expose()),
+                ),
+                (
+                    reqwest::header::HeaderName::from_static("account-id"),
+                    self.account_id.clone(),
+                ),
+            ],
+        )
+        .map_err(|_| {
+            Error::Config("the API key or account id is not a valid header value".into())
+        })?;
         let limited = tower::Layer::layer(
             &KeyLimitLayer {
                 limiter: Arc::clone(&limiter),
@@ -501,10 +512,8 @@ impl SmartSuiteClient {
         let write = kind != Kind::Read;
         let path = url.path().to_owned();
         let request = ApiRequest {
-            method: method.clone(),
-            url,
-            body,
             idempotent: kind != Kind::Write,
+            ..ApiRequest::new(method.clone(), url, body)
         };
         let response = match self.inner.service.clone().oneshot(request).await {
             Ok(response) => response,

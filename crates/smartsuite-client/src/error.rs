@@ -121,44 +121,11 @@ pub(crate) fn classify(status: u16, body: &[u8], write: bool, pause: Duration) -
 
 /// Turns a failure without an answer (timeout, connection) into `Transient`.
 pub(crate) fn transport(error: &tower::BoxError, write: bool) -> Error {
-    if error.is::<crate::transport::InvalidCredentials>() {
-        return Error::Config(error.to_string());
-    }
-    if error.is::<tower::timeout::error::Elapsed>() {
-        return Error::Transient {
-            status: None,
-            reason: "no answer within the timeout".into(),
-            outcome_unknown: write,
-        };
-    }
-    if let Some(e) = error.downcast_ref::<reqwest::Error>() {
-        let sent = !e.is_connect();
-        let mut reason = if e.is_connect() {
-            "could not connect"
-        } else if e.is_timeout() {
-            "timed out"
-        } else if e.is_body() || e.is_decode() {
-            "connection lost while reading the answer"
-        } else {
-            "connection lost while sending the request"
-        }
-        .to_owned();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            reason.push_str(": ");
-            reason.push_str(&s.to_string());
-            source = s.source();
-        }
-        return Error::Transient {
-            status: None,
-            reason,
-            outcome_unknown: write && sent,
-        };
-    }
+    let failure = suiteflow_http::no_answer(error);
     Error::Transient {
         status: None,
-        reason: error.to_string(),
-        outcome_unknown: write,
+        reason: failure.reason,
+        outcome_unknown: write && failure.maybe_sent,
     }
 }
 

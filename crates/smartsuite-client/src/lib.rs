@@ -3,7 +3,6 @@
 mod client;
 mod error;
 mod limiter;
-mod transport;
 mod types;
 
 pub use client::{MAX_RECORDS_PER_PAGE, SmartSuiteClient, SmartSuiteClientBuilder};
@@ -14,10 +13,4 @@ pub use types::{
     WebhookPage,
 };
 
-/// Installs rustls' ring crypto provider as the process default, once; later calls do nothing.
-/// reqwest is built without a provider of its own and panics without one. The client builder
-/// calls this itself.
-pub fn install_crypto_provider() {
-    // An error only means a provider is already installed.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
+pub use suiteflow_http::install_crypto_provider;

@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tower::{BoxError, Layer, Service};
 
-use crate::transport::{ApiRequest, ApiResponse};
+use suiteflow_http::{ApiRequest, ApiResponse};
 
 #[derive(Debug)]
 pub(crate) struct KeyLimiter {

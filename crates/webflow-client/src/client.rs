@@ -14,11 +14,11 @@ use tower::retry::Retry;
 use tower::timeout::Timeout;
 
 use crate::error::{RequestKind, classify, transport};
-use crate::transport::{ApiRequest, Exchange, RetryTransient};
 use crate::{
     BulkCreate, Collection, CollectionSummary, Error, Item, ItemData, ItemPage, ItemUpdate,
     ListItems, PublishResult, RateInfo, Reply, Site, Target,
 };
+use suiteflow_http::{ApiRequest, Exchange, RetryPolicy};
 
 /// Webflow's cap on items per bulk call and per list page.
 pub const MAX_ITEMS_PER_CALL: usize = 100;
@@ -78,21 +78,21 @@ impl WebflowClientBuilder {
             .connect_timeout(self.connect_timeout.min(self.timeout))
             .build()
             .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
-        let policy = RetryTransient {
+        let exchange = Exchange::new(
+            http,
+            [(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {}", self.token.expose()),
+            )],
+        )
+        .map_err(|_| Error::Config("the API token is not a valid header value".into()))?;
+        let policy = RetryPolicy {
             remaining: self.max_retries,
+            rate_limited_remaining: 0,
             backoff: self.retry_backoff,
             max_backoff: self.max_retry_backoff,
         };
-        let service = Retry::new(
-            policy,
-            Timeout::new(
-                Exchange {
-                    http,
-                    token: self.token,
-                },
-                self.timeout,
-            ),
-        );
+        let service = Retry::new(policy, Timeout::new(exchange, self.timeout));
         Ok(WebflowClient {
             inner: Arc::new(Inner {
                 base: self.base,
@@ -112,7 +112,7 @@ pub struct WebflowClient {
 
 struct Inner {
     base: url::Url,
-    service: Retry<RetryTransient, Timeout<Exchange>>,
+    service: Retry<RetryPolicy, Timeout<Exchange>>,
     last_rate: Mutex<Option<RateInfo>>,
 }
 
@@ -526,11 +526,7 @@ impl WebflowClient {
             write: method != Method::GET,
             live_patch: method == Method::PATCH && path.last() == Some(&"live"),
         };
-        let request = ApiRequest {
-            method: method.clone(),
-            url,
-            body,
-        };
+        let request = ApiRequest::new(method.clone(), url, body);
         let started = std::time::Instant::now();
         let result = self.inner.service.clone().oneshot(request).await;
         let response = match result {

@@ -229,45 +229,11 @@ fn slug_taken(details: &[ErrorDetail]) -> Option<String> {
 
 /// Turns a failure without an answer (timeout, connection) into `Transient`.
 pub(crate) fn transport(error: &tower::BoxError, kind: RequestKind) -> Error {
-    if error.is::<crate::transport::InvalidToken>() {
-        return Error::Config(error.to_string());
-    }
-    if error.is::<tower::timeout::error::Elapsed>() {
-        return Error::Transient {
-            status: None,
-            reason: "no answer within the timeout".into(),
-            outcome_unknown: kind.write,
-        };
-    }
-    if let Some(e) = error.downcast_ref::<reqwest::Error>() {
-        // A failed connect never reached Webflow; anything later may have.
-        let sent = !e.is_connect();
-        let mut reason = if e.is_connect() {
-            "could not connect"
-        } else if e.is_timeout() {
-            "timed out"
-        } else if e.is_body() || e.is_decode() {
-            "connection lost while reading the answer"
-        } else {
-            "connection lost while sending the request"
-        }
-        .to_owned();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            reason.push_str(": ");
-            reason.push_str(&s.to_string());
-            source = s.source();
-        }
-        return Error::Transient {
-            status: None,
-            reason,
-            outcome_unknown: kind.write && sent,
-        };
-    }
+    let failure = suiteflow_http::no_answer(error);
     Error::Transient {
         status: None,
-        reason: error.to_string(),
-        outcome_unknown: kind.write,
+        reason: failure.reason,
+        outcome_unknown: kind.write && failure.maybe_sent,
     }
 }
 

@@ -2,7 +2,6 @@
 
 mod client;
 mod error;
-mod transport;
 mod types;
 
 pub use client::{MAX_ITEMS_PER_CALL, WebflowClient, WebflowClientBuilder};
@@ -13,10 +12,4 @@ pub use types::{
     Site, Target,
 };
 
-/// Installs rustls' ring crypto provider as the process default, once; later calls do nothing.
-/// reqwest is built without a provider of its own and panics without one. The client builder
-/// calls this itself; binaries may call it early.
-pub fn install_crypto_provider() {
-    // An error only means a provider is already installed.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
+pub use suiteflow_http::install_crypto_provider;

@@ -97,7 +97,9 @@ async fn the_other_records_holding_a_slug_are_found_and_the_record_itself_is_not
     let connection = common::connection(&mut conn).await;
     let mine = RecordKey::smartsuite(connection, "mine");
     let other = RecordKey::smartsuite(connection, "other");
-    id_map::record_intent(&mut conn, mine, "sofa").await.unwrap();
+    id_map::record_intent(&mut conn, mine, "sofa")
+        .await
+        .unwrap();
     assert!(
         id_map::others_with_slug(&mut conn, mine, "sofa")
             .await
