@@ -44,3 +44,29 @@ pub fn assert_refuses_configuration(
         );
     }
 }
+
+/// The refusals every binary shares: a short encryption key is named alone; several bad
+/// variables are all named in one run; the password in a bad `DATABASE_URL` is never printed.
+pub fn assert_refuses_the_common_bad_settings(binary: &str, args: &[&str]) {
+    assert_refuses_configuration(
+        binary,
+        args,
+        &[
+            ("DATA_ENCRYPTION_KEY", "abc"),
+            ("DATABASE_URL", "postgres://localhost/x"),
+        ],
+        &["DATA_ENCRYPTION_KEY"],
+        &["abc"],
+    );
+    assert_refuses_configuration(
+        binary,
+        args,
+        &[
+            ("DATA_ENCRYPTION_KEY", "zz"),
+            ("DATABASE_URL", "mysql://root:hunter2@db/x"),
+            ("LOG_LEVEL", "info,[[["),
+        ],
+        &["DATA_ENCRYPTION_KEY", "DATABASE_URL", "LOG_LEVEL"],
+        &["hunter2"],
+    );
+}
