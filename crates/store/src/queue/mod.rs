@@ -418,6 +418,38 @@ fn elapsed_since_queued() -> diesel::expression::SqlLiteral<Nullable<Int8>> {
     )
 }
 
+/// The fence of every outcome: the event is still `processing` under `worker`'s lease.
+fn held_by(
+    worker: &str,
+) -> diesel::dsl::And<
+    diesel::dsl::Eq<events::locked_by, &str>,
+    diesel::dsl::Eq<events::status, EventStatus>,
+> {
+    events::locked_by
+        .eq(worker)
+        .and(events::status.eq(EventStatus::Processing))
+}
+
+/// What every final outcome sets: the status, when and how long after queueing, lease released.
+#[allow(clippy::type_complexity)]
+fn finished(
+    status: EventStatus,
+) -> (
+    diesel::dsl::Eq<events::status, EventStatus>,
+    diesel::dsl::Eq<events::processed_at, diesel::dsl::now>,
+    diesel::dsl::Eq<events::duration_ms, diesel::expression::SqlLiteral<Nullable<Int8>>>,
+    diesel::dsl::Eq<events::locked_by, Option<String>>,
+    diesel::dsl::Eq<events::lease_expires_at, Option<OffsetDateTime>>,
+) {
+    (
+        events::status.eq(status),
+        events::processed_at.eq(diesel::dsl::now),
+        events::duration_ms.eq(elapsed_since_queued()),
+        events::locked_by.eq(None::<String>),
+        events::lease_expires_at.eq(None::<OffsetDateTime>),
+    )
+}
+
 /// Records success for an event `worker` holds. [`StoreError::LeaseLost`] (and no change) when
 /// another worker took the event over.
 pub async fn complete(
@@ -431,15 +463,10 @@ pub async fn complete(
     let updated = diesel::update(
         events::table
             .filter(events::id.eq(id))
-            .filter(events::locked_by.eq(worker))
-            .filter(events::status.eq(EventStatus::Processing)),
+            .filter(held_by(worker)),
     )
     .set((
-        events::status.eq(EventStatus::Success),
-        events::processed_at.eq(diesel::dsl::now),
-        events::duration_ms.eq(elapsed_since_queued()),
-        events::locked_by.eq(None::<String>),
-        events::lease_expires_at.eq(None::<OffsetDateTime>),
+        finished(EventStatus::Success),
         events::error.eq(None::<String>),
         events::partial_success.eq(warnings.is_some()),
         events::warnings.eq(warnings),
@@ -464,15 +491,10 @@ pub async fn complete_many(
     let done: Vec<EventId> = diesel::update(
         events::table
             .filter(events::id.eq_any(ids))
-            .filter(events::locked_by.eq(worker))
-            .filter(events::status.eq(EventStatus::Processing)),
+            .filter(held_by(worker)),
     )
     .set((
-        events::status.eq(EventStatus::Success),
-        events::processed_at.eq(diesel::dsl::now),
-        events::duration_ms.eq(elapsed_since_queued()),
-        events::locked_by.eq(None::<String>),
-        events::lease_expires_at.eq(None::<OffsetDateTime>),
+        finished(EventStatus::Success),
         events::error.eq(None::<String>),
     ))
     .returning(events::id)
@@ -496,17 +518,9 @@ pub async fn dead_letter(
     let updated = diesel::update(
         events::table
             .filter(events::id.eq(id))
-            .filter(events::locked_by.eq(worker))
-            .filter(events::status.eq(EventStatus::Processing)),
+            .filter(held_by(worker)),
     )
-    .set((
-        events::status.eq(EventStatus::DeadLetter),
-        events::processed_at.eq(diesel::dsl::now),
-        events::duration_ms.eq(elapsed_since_queued()),
-        events::locked_by.eq(None::<String>),
-        events::lease_expires_at.eq(None::<OffsetDateTime>),
-        events::error.eq(error),
-    ))
+    .set((finished(EventStatus::DeadLetter), events::error.eq(error)))
     .execute(conn)
     .await?;
     fenced(updated, id)
@@ -607,8 +621,7 @@ pub async fn extend_lease(
     let expires = diesel::update(
         events::table
             .filter(events::id.eq(id))
-            .filter(events::locked_by.eq(worker))
-            .filter(events::status.eq(EventStatus::Processing)),
+            .filter(held_by(worker)),
     )
     .set(
         events::lease_expires_at.eq(diesel::dsl::sql::<Nullable<Timestamptz>>(&format!(
