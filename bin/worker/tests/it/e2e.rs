@@ -16,16 +16,13 @@ fn item_named<'a>(items: &'a [serde_json::Value], name: &str) -> Option<&'a serd
 #[tokio::test(flavor = "multi_thread")]
 async fn create_update_delete_reach_webflow() {
     let p = Pipeline::start().await;
-    assert_eq!(
-        p.push(
-            "record_created",
-            "rec_1",
-            json!({"title": "Oak Chair", "price": "120"}),
-            "k1"
-        )
-        .await,
-        202
-    );
+    p.accept(
+        "record_created",
+        "rec_1",
+        json!({"title": "Oak Chair", "price": "120"}),
+        "k1",
+    )
+    .await;
     p.sync().await;
     let items = p.items();
     assert_eq!(items.len(), 1);
@@ -36,26 +33,20 @@ async fn create_update_delete_reach_webflow() {
     assert_eq!(item["isDraft"], false, "created live");
     let id = item["id"].clone();
 
-    assert_eq!(
-        p.push(
-            "record_updated",
-            "rec_1",
-            json!({"title": "Oak Chair", "price": "99.5"}),
-            "k2"
-        )
-        .await,
-        202
-    );
+    p.accept(
+        "record_updated",
+        "rec_1",
+        json!({"title": "Oak Chair", "price": "99.5"}),
+        "k2",
+    )
+    .await;
     p.sync().await;
     let items = p.items();
     assert_eq!(items.len(), 1, "updated in place");
     assert_eq!(items[0]["id"], id);
     assert_eq!(items[0]["fieldData"]["price"], 99.5);
 
-    assert_eq!(
-        p.push("record_deleted", "rec_1", json!({}), "k3").await,
-        202
-    );
+    p.accept("record_deleted", "rec_1", json!({}), "k3").await;
     p.sync().await;
     let items = p.items();
     assert_eq!(items.len(), 1);
@@ -86,11 +77,8 @@ async fn create_update_delete_reach_webflow() {
 async fn a_duplicate_webhook_writes_once_and_an_unchanged_record_makes_no_call() {
     let p = Pipeline::start().await;
     let data = json!({"title": "Lamp", "price": "10"});
-    assert_eq!(
-        p.push("record_created", "rec_1", data.clone(), "same")
-            .await,
-        202
-    );
+    p.accept("record_created", "rec_1", data.clone(), "same")
+        .await;
     assert_eq!(
         p.push("record_created", "rec_1", data.clone(), "same")
             .await,
@@ -100,7 +88,7 @@ async fn a_duplicate_webhook_writes_once_and_an_unchanged_record_makes_no_call()
     assert_eq!(p.items().len(), 1);
     // The same content again under a new key: mapped, hashed, skipped.
     let before = p.wf.requests().len();
-    assert_eq!(p.push("record_updated", "rec_1", data, "again").await, 202);
+    p.accept("record_updated", "rec_1", data, "again").await;
     p.sync().await;
     let writes = p.wf.requests()[before..]
         .iter()
@@ -140,11 +128,8 @@ async fn webflow_500s_and_429s_end_in_success() {
     p.wf.fail_next(3, 500);
     for n in 0..5 {
         let data = json!({"title": format!("Item {n}"), "price": "5"});
-        assert_eq!(
-            p.push("record_created", &format!("r{n}"), data, &format!("k{n}"))
-                .await,
-            202
-        );
+        p.accept("record_created", &format!("r{n}"), data, &format!("k{n}"))
+            .await;
     }
     p.sync().await;
     assert_eq!(p.items().len(), 5);
@@ -169,16 +154,13 @@ async fn webflow_500s_and_429s_end_in_success() {
     }
 
     p.wf.fail_next(1, 429);
-    assert_eq!(
-        p.push(
-            "record_created",
-            "r9",
-            json!({"title": "After 429", "price": "1"}),
-            "k9"
-        )
-        .await,
-        202
-    );
+    p.accept(
+        "record_created",
+        "r9",
+        json!({"title": "After 429", "price": "1"}),
+        "k9",
+    )
+    .await;
     p.worker.run_until_empty().await.unwrap();
     // Rescheduled for Retry-After without spending an attempt.
     let store = p.store().await;
@@ -214,16 +196,13 @@ async fn a_refused_token_stops_the_connection_and_keeps_its_events() {
             .await
             .unwrap();
     }
-    assert_eq!(
-        p.push(
-            "record_created",
-            "rec_1",
-            json!({"title": "X", "price": "1"}),
-            "k"
-        )
-        .await,
-        202
-    );
+    p.accept(
+        "record_created",
+        "rec_1",
+        json!({"title": "X", "price": "1"}),
+        "k",
+    )
+    .await;
     p.worker.run_until_empty().await.unwrap();
     assert_eq!(
         p.count(EventStatus::Queued).await,
@@ -260,28 +239,22 @@ async fn the_last_attempt_dead_letters_with_the_error_kept() {
     })
     .await;
     // A first record warms the connection (schemas fetched), then every create fails.
-    assert_eq!(
-        p.push(
-            "record_created",
-            "ok",
-            json!({"title": "Fine", "price": "1"}),
-            "k0"
-        )
-        .await,
-        202
-    );
+    p.accept(
+        "record_created",
+        "ok",
+        json!({"title": "Fine", "price": "1"}),
+        "k0",
+    )
+    .await;
     p.sync().await;
     p.wf.fail_next(100, 503);
-    assert_eq!(
-        p.push(
-            "record_created",
-            "rec_1",
-            json!({"title": "X", "price": "1"}),
-            "k"
-        )
-        .await,
-        202
-    );
+    p.accept(
+        "record_created",
+        "rec_1",
+        json!({"title": "X", "price": "1"}),
+        "k",
+    )
+    .await;
     p.sync().await;
     let store = p.store().await;
     let mut conn = store.get().await.unwrap();
@@ -315,31 +288,25 @@ async fn a_create_whose_answer_was_lost_is_adopted_not_duplicated() {
             .method("POST")
             .path_contains("/items"),
     );
-    assert_eq!(
-        p.push(
-            "record_created",
-            "rec_1",
-            json!({"title": "Sofa", "price": "700"}),
-            "k"
-        )
-        .await,
-        202
-    );
+    p.accept(
+        "record_created",
+        "rec_1",
+        json!({"title": "Sofa", "price": "700"}),
+        "k",
+    )
+    .await;
     p.sync().await;
     let items = p.items();
     assert_eq!(items.len(), 1, "no duplicate item: {items:?}");
     assert_eq!(p.count(EventStatus::Success).await, 1);
     // Later updates go to the adopted item.
-    assert_eq!(
-        p.push(
-            "record_updated",
-            "rec_1",
-            json!({"title": "Sofa", "price": "650"}),
-            "k2"
-        )
-        .await,
-        202
-    );
+    p.accept(
+        "record_updated",
+        "rec_1",
+        json!({"title": "Sofa", "price": "650"}),
+        "k2",
+    )
+    .await;
     p.sync().await;
     let items = p.items();
     assert_eq!(items.len(), 1);
@@ -356,16 +323,13 @@ async fn a_create_webflow_applies_late_is_adopted_not_made_again_under_a_suffix(
             .method("POST")
             .path_contains("/items"),
     );
-    assert_eq!(
-        p.push(
-            "record_created",
-            "rec_1",
-            json!({"title": "Sofa", "price": "700"}),
-            "k"
-        )
-        .await,
-        202
-    );
+    p.accept(
+        "record_created",
+        "rec_1",
+        json!({"title": "Sofa", "price": "700"}),
+        "k",
+    )
+    .await;
     p.sync().await;
     let items = p.items();
     assert_eq!(items.len(), 1, "no second item under sofa-1: {items:?}");
@@ -378,16 +342,13 @@ async fn a_create_webflow_applies_late_is_adopted_not_made_again_under_a_suffix(
             .count();
     assert_eq!(creates, 2, "the create was sent again once, and refused");
     // Later updates go to the adopted item.
-    assert_eq!(
-        p.push(
-            "record_updated",
-            "rec_1",
-            json!({"title": "Sofa", "price": "650"}),
-            "k2"
-        )
-        .await,
-        202
-    );
+    p.accept(
+        "record_updated",
+        "rec_1",
+        json!({"title": "Sofa", "price": "650"}),
+        "k2",
+    )
+    .await;
     p.sync().await;
     let items = p.items();
     assert_eq!(items.len(), 1);
@@ -416,11 +377,8 @@ async fn a_lost_bulk_create_is_resolved_by_listing_not_one_lookup_per_item() {
     for i in 0..30 {
         let record = format!("rec_{i}");
         let data = json!({"title": format!("Chair {i}"), "price": "5"});
-        assert_eq!(
-            p.push("record_created", &record, data, &format!("k{i}"))
-                .await,
-            202
-        );
+        p.accept("record_created", &record, data, &format!("k{i}"))
+            .await;
     }
     p.sync().await;
     let items = p.items();
@@ -454,26 +412,20 @@ async fn a_lost_bulk_create_is_resolved_by_listing_not_one_lookup_per_item() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_taken_slug_gets_a_suffix() {
     let p = Pipeline::start().await;
-    assert_eq!(
-        p.push(
-            "record_created",
-            "a",
-            json!({"title": "Stool", "price": "1"}),
-            "ka"
-        )
-        .await,
-        202
-    );
-    assert_eq!(
-        p.push(
-            "record_created",
-            "b",
-            json!({"title": "Stool", "price": "2"}),
-            "kb"
-        )
-        .await,
-        202
-    );
+    p.accept(
+        "record_created",
+        "a",
+        json!({"title": "Stool", "price": "1"}),
+        "ka",
+    )
+    .await;
+    p.accept(
+        "record_created",
+        "b",
+        json!({"title": "Stool", "price": "2"}),
+        "kb",
+    )
+    .await;
     p.sync().await;
     let mut slugs: Vec<String> = p
         .items()
@@ -627,11 +579,8 @@ async fn a_500_storm_ends_in_success_without_ever_exceeding_the_rate_limit() {
     let n = 30;
     for i in 0..n {
         let data = json!({"title": format!("Chair {i}"), "price": "1"});
-        assert_eq!(
-            p.push("record_created", &format!("r{i}"), data, &format!("k{i}"))
-                .await,
-            202
-        );
+        p.accept("record_created", &format!("r{i}"), data, &format!("k{i}"))
+            .await;
     }
     p.wf.fail_next(8, 500);
     p.sync().await;
@@ -666,7 +615,7 @@ async fn status_behavior_drafts_and_archives_items() {
     )
     .await;
     let live = json!({"title": "Lamp", "price": "1", "status": {"value": "live"}});
-    assert_eq!(p.push("record_created", "r", live, "k1").await, 202);
+    p.accept("record_created", "r", live, "k1").await;
     p.sync().await;
     let item = p.wf.item_by_slug(&p.collection, "lamp").expect("created");
     assert_eq!(item["isDraft"], false);
@@ -674,7 +623,7 @@ async fn status_behavior_drafts_and_archives_items() {
 
     // Back to draft: staged, and taken off the live site.
     let draft = json!({"title": "Lamp", "price": "1", "status": {"value": "draft"}});
-    assert_eq!(p.push("record_updated", "r", draft, "k2").await, 202);
+    p.accept("record_updated", "r", draft, "k2").await;
     p.sync().await;
     assert_eq!(
         p.wf.item_by_slug(&p.collection, "lamp").unwrap()["isDraft"],
@@ -683,7 +632,7 @@ async fn status_behavior_drafts_and_archives_items() {
     assert_eq!(p.wf.live_items(&p.collection).len(), 0, "unpublished");
 
     let gone = json!({"title": "Lamp", "price": "1", "status": {"value": "gone"}});
-    assert_eq!(p.push("record_updated", "r", gone, "k3").await, 202);
+    p.accept("record_updated", "r", gone, "k3").await;
     p.sync().await;
     assert_eq!(
         p.wf.item_by_slug(&p.collection, "lamp").unwrap()["isArchived"],
@@ -706,19 +655,16 @@ async fn delete_behaviors_unpublish_or_delete_the_item() {
             }),
         )
         .await;
-        assert_eq!(
-            p.push(
-                "record_created",
-                "r",
-                json!({"title": "Vase", "price": "2"}),
-                "k1"
-            )
-            .await,
-            202
-        );
+        p.accept(
+            "record_created",
+            "r",
+            json!({"title": "Vase", "price": "2"}),
+            "k1",
+        )
+        .await;
         p.sync().await;
         assert_eq!(p.wf.live_items(&p.collection).len(), 1);
-        assert_eq!(p.push("record_deleted", "r", json!({}), "k2").await, 202);
+        p.accept("record_deleted", "r", json!({}), "k2").await;
         p.sync().await;
         match check {
             "unpublished" => {
@@ -734,16 +680,13 @@ async fn delete_behaviors_unpublish_or_delete_the_item() {
 #[tokio::test(flavor = "multi_thread")]
 async fn worker_once_prints_the_cron_summary() {
     let p = Pipeline::start().await;
-    assert_eq!(
-        p.push(
-            "record_created",
-            "r",
-            json!({"title": "Rug", "price": "9"}),
-            "k"
-        )
-        .await,
-        202
-    );
+    p.accept(
+        "record_created",
+        "r",
+        json!({"title": "Rug", "price": "9"}),
+        "k",
+    )
+    .await;
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_worker"))
         .arg("--once")
         .env_clear()
@@ -792,16 +735,13 @@ async fn metrics_and_healthz_are_served() {
     let (server, addr) = worker::metrics::serve("127.0.0.1:0".parse().unwrap()).unwrap();
     let handle = server.handle();
     tokio::spawn(server);
-    assert_eq!(
-        p.push(
-            "record_created",
-            "r",
-            json!({"title": "Mat", "price": "3"}),
-            "k"
-        )
-        .await,
-        202
-    );
+    p.accept(
+        "record_created",
+        "r",
+        json!({"title": "Mat", "price": "3"}),
+        "k",
+    )
+    .await;
     p.sync().await;
     let health = p
         .http
