@@ -279,80 +279,47 @@ async fn the_last_attempt_dead_letters_with_the_error_kept() {
     p.wf.clear_faults();
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_create_whose_answer_was_lost_is_adopted_not_duplicated() {
+/// Creates a record while Webflow answers its create with `fault`, then updates it: there is
+/// one item, under the record's own slug, and the update reaches it.
+async fn create_through_a_fault_then_update(fault: Fault) -> Pipeline {
     let p = Pipeline::start().await;
-    // Webflow applies the create, then the connection drops before the answer.
     p.wf.inject(
-        FaultRule::new(Fault::DropAfterApply, 1)
+        FaultRule::new(fault, 1)
             .method("POST")
             .path_contains("/items"),
     );
-    p.accept(
-        "record_created",
-        "rec_1",
-        json!({"title": "Sofa", "price": "700"}),
-        "k",
-    )
-    .await;
+    let sofa = |price: &str| json!({"title": "Sofa", "price": price});
+    p.accept("record_created", "rec_1", sofa("700"), "k").await;
     p.sync().await;
     let items = p.items();
     assert_eq!(items.len(), 1, "no duplicate item: {items:?}");
+    assert_eq!(items[0]["fieldData"]["slug"], "sofa");
     assert_eq!(p.count(EventStatus::Success).await, 1);
-    // Later updates go to the adopted item.
-    p.accept(
-        "record_updated",
-        "rec_1",
-        json!({"title": "Sofa", "price": "650"}),
-        "k2",
-    )
-    .await;
+    p.accept("record_updated", "rec_1", sofa("650"), "k2").await;
     p.sync().await;
     let items = p.items();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["fieldData"]["price"], 650.0);
+    p
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_whose_answer_was_lost_is_adopted_not_duplicated() {
+    // Webflow applies the create, then the connection drops before the answer.
+    create_through_a_fault_then_update(Fault::DropAfterApply).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_create_webflow_applies_late_is_adopted_not_made_again_under_a_suffix() {
-    let p = Pipeline::start().await;
     // The create is answered 500 and not applied; Webflow commits it only later, after the
     // next attempt has looked for it (and not found it), just before that attempt creates again.
-    p.wf.inject(
-        FaultRule::new(Fault::ApplyLate(500), 1)
-            .method("POST")
-            .path_contains("/items"),
-    );
-    p.accept(
-        "record_created",
-        "rec_1",
-        json!({"title": "Sofa", "price": "700"}),
-        "k",
-    )
-    .await;
-    p.sync().await;
-    let items = p.items();
-    assert_eq!(items.len(), 1, "no second item under sofa-1: {items:?}");
-    assert_eq!(items[0]["fieldData"]["slug"], "sofa");
-    assert_eq!(p.count(EventStatus::Success).await, 1);
+    let p = create_through_a_fault_then_update(Fault::ApplyLate(500)).await;
     let creates =
         p.wf.requests()
             .iter()
             .filter(|r| r.method == "POST" && r.path.contains("/items"))
             .count();
     assert_eq!(creates, 2, "the create was sent again once, and refused");
-    // Later updates go to the adopted item.
-    p.accept(
-        "record_updated",
-        "rec_1",
-        json!({"title": "Sofa", "price": "650"}),
-        "k2",
-    )
-    .await;
-    p.sync().await;
-    let items = p.items();
-    assert_eq!(items.len(), 1);
-    assert_eq!(items[0]["fieldData"]["price"], 650.0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
