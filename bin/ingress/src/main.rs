@@ -3,7 +3,15 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Receives webhooks: verifies, dedupes and enqueues them (configured by environment variables,
+/// see DESIGN §3).
+#[derive(clap::Parser)]
+#[command(name = "ingress", version)]
+struct Args {}
+
 fn main() -> anyhow::Result<()> {
+    // Only --help and --version; anything else is refused before any setting is read.
+    let Args {} = clap::Parser::parse();
     let settings = suiteflow_settings::load_or_exit(ingress::Settings::read);
     // Kept until the process ends: dropping it flushes exported traces.
     let _telemetry = suiteflow_telemetry::init(&settings.telemetry, "suiteflow-ingress")?;
