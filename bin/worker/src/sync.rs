@@ -371,23 +371,25 @@ impl<'a> Sync<'a> {
         }
         for slug in slugs {
             if !found.contains_key(slug)
-                && let Some(item_id) = self.find_by_slug(slug).await?
+                && let Some(item) = self.find_by_slug(slug).await?
             {
-                found.insert(slug.clone(), item_id);
+                found.insert(slug.clone(), item.id);
             }
         }
         Ok(found)
     }
 
-    async fn find_by_slug(&mut self, slug: &str) -> Result<Option<String>, Failure> {
+    async fn find_by_slug(
+        &mut self,
+        slug: &str,
+    ) -> Result<Option<suiteflow_webflow_client::Item>, Failure> {
         self.permit().await?;
         let reply = self
             .ctx
             .webflow
             .find_item_by_slug(self.ctx.collection_id(), slug)
             .await;
-        let reply = self.observe(reply)?;
-        Ok(reply.map(|item| item.id))
+        self.observe(reply)
     }
 
     async fn create_all(&mut self, creates: Vec<Write<'a>>) {
@@ -543,13 +545,7 @@ impl<'a> Sync<'a> {
         if !others.is_empty() {
             return Ok(None);
         }
-        self.permit().await?;
-        let reply = self
-            .ctx
-            .webflow
-            .find_item_by_slug(self.ctx.collection_id(), slug)
-            .await;
-        let Some(item) = self.observe(reply)? else {
+        let Some(item) = self.find_by_slug(slug).await? else {
             return Ok(None);
         };
         let created = item.created_on.as_deref().and_then(|text| {
