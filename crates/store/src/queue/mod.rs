@@ -679,18 +679,20 @@ pub async fn requeue(conn: &mut AsyncPgConnection, id: EventId) -> Result<bool, 
     Ok(updated == 1)
 }
 
-/// How far behind the queue is: the events a worker could claim now (queued, or failed and due
-/// for a retry) on active connections, and how long the oldest of them has waited.
+/// How far behind the queue is, over the waiting events (queued or failed) of active
+/// connections.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueStats {
-    /// What KEDA scales the worker on (`worker_queue_depth`).
+    /// The events a worker could claim now (queued, or failed and due for a retry): what KEDA
+    /// scales the worker on (`worker_queue_depth`).
     pub depth: i64,
-    /// `None` when nothing is ready (`worker_oldest_event_age_seconds`).
+    /// How long the oldest waiting event has waited, one waiting for a retry included;
+    /// `None` when nothing waits (`worker_oldest_event_age_seconds`).
     pub oldest_age: Option<Duration>,
 }
 
-/// [`QueueStats`] in one statement. It counts the ready events, so call it every few seconds,
-/// not once per claimed batch.
+/// [`QueueStats`] in one statement. It counts the waiting events, so call it every few
+/// seconds, not once per claimed batch.
 pub async fn queue_stats(conn: &mut AsyncPgConnection) -> Result<QueueStats, StoreError> {
     #[derive(QueryableByName)]
     struct Row {

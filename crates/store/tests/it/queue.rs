@@ -580,7 +580,7 @@ fn keda_query() -> String {
 }
 
 #[tokio::test]
-async fn queue_stats_count_what_keda_counts() {
+async fn queue_stats_count_what_keda_counts_and_age_every_waiting_event() {
     let db = TestDb::new().await;
     let store = common::store(&db, 2).await;
     let mut conn = store.get().await.unwrap();
@@ -636,5 +636,28 @@ async fn queue_stats_count_what_keda_counts() {
     let stats = queue::queue_stats(&mut conn).await.unwrap();
     assert_eq!(stats.depth, 5, "four queued and one failed and due");
     assert_eq!(keda.n, stats.depth, "KEDA's query: {}", keda_query());
-    assert!(stats.oldest_age.is_some());
+
+    // The oldest waiting event counts while it waits for its retry: a sync failing through an
+    // outage is behind, and the age shows it. The paused connection's old event does not.
+    for (id, age) in [(claimed[3].id, 3_600), (claimed[2].id, 60)] {
+        diesel::update(events::table.find(id))
+            .set(events::queued_at.eq(now - time::Duration::seconds(age)))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    diesel::update(events::table.filter(events::connection_id.eq(paused)))
+        .set(events::queued_at.eq(now - time::Duration::days(1)))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let age = queue::queue_stats(&mut conn)
+        .await
+        .unwrap()
+        .oldest_age
+        .unwrap();
+    assert!(
+        age >= Duration::from_secs(3_600) && age < Duration::from_secs(3_700),
+        "{age:?}"
+    );
 }
