@@ -8,7 +8,8 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-pub use trace::{Telemetry, add_link, continue_from, continue_trace, otel_layer, trace_context};
+use trace::otel_layer;
+pub use trace::{Telemetry, add_link, continue_from, continue_trace, trace_context};
 
 /// The telemetry settings part: `LOG_LEVEL`, `PRETTY_LOGS`, `OTEL_EXPORTER_OTLP_ENDPOINT`,
 /// `OTEL_SERVICE_NAME`.
@@ -92,6 +93,8 @@ pub fn init(config: &TelemetryConfig, service: &'static str) -> Result<Telemetry
         }
         None => None,
     };
+    // LOG_LEVEL filters the spans too: the exporter sees only what the log level lets through
+    // (the services' spans are at INFO).
     tracing_subscriber::registry()
         .with(logs)
         .with(provider.as_ref().map(otel_layer))

@@ -25,7 +25,7 @@ const FIELDS: [&str; 2] = ["traceparent", "tracestate"];
 
 /// The exporter of a process's traces, shut down (flushing what is buffered) on drop. Keep it
 /// alive for as long as the process runs.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 #[must_use = "dropping it stops exporting traces"]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
@@ -73,7 +73,7 @@ pub(crate) fn otlp_provider(
 }
 
 /// The `tracing` layer that turns spans into OpenTelemetry spans of `provider`.
-pub fn otel_layer<S>(provider: &SdkTracerProvider) -> OpenTelemetryLayer<S, SdkTracer>
+pub(crate) fn otel_layer<S>(provider: &SdkTracerProvider) -> OpenTelemetryLayer<S, SdkTracer>
 where
     S: Subscriber + for<'span> LookupSpan<'span>,
 {
@@ -169,18 +169,24 @@ mod tests {
     }
 
     #[test]
-    fn malformed_or_missing_contexts_leave_a_new_root() {
+    fn malformed_or_missing_contexts_change_nothing() {
         traced(|| {
-            let first = trace_context(&tracing::info_span!("a")).unwrap();
+            // Inside `outer`, a span belongs to outer's trace; continuing it from a context
+            // that is missing or malformed must leave it there (not make it a new root, nor
+            // attach it to garbage).
+            let outer = tracing::info_span!("outer");
+            let _entered = outer.enter();
+            let own = trace_context(&outer).unwrap();
             for stored in [
                 serde_json::json!({}),
                 serde_json::json!({"traceparent": "00-zz-yy-01"}),
+                serde_json::json!({"traceparent": "00-00000000000000000000000000000000-0000000000000000-01"}),
                 serde_json::json!({"traceparent": 7}),
             ] {
                 let span = tracing::info_span!("b");
                 continue_trace(&span, &stored);
                 let context = trace_context(&span).unwrap();
-                assert_ne!(trace_id(&context), trace_id(&first), "{stored}");
+                assert_eq!(trace_id(&context), trace_id(&own), "{stored}");
             }
         });
     }
