@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use suiteflow_store::queue::QueueStats;
 use suiteflow_store::{
     Completion, ConnectionId, ConnectionStatus, DailyCounts, Event, EventId, EventKind, NewEvent,
     Store, StoreError,
@@ -38,6 +39,17 @@ pub struct Summary {
     pub duration_ms: u64,
     pub queue_depth: i64,
     pub oldest_event_age: u64,
+}
+
+impl Summary {
+    /// This summary with the queue's figures after it.
+    fn with_queue(self, queue: QueueStats) -> Self {
+        Self {
+            queue_depth: queue.depth,
+            oldest_event_age: queue.oldest_age.map_or(0, |d| d.as_secs()),
+            ..self
+        }
+    }
 }
 
 pub struct Worker {
@@ -79,9 +91,8 @@ impl Worker {
     /// Claims one batch, processes it, records the outcomes and returns the summary with the
     /// queue's depth and oldest age after it (`worker --once`).
     pub async fn run_once(&self) -> Result<Summary, StoreError> {
-        let mut summary = self.run_batch().await?;
-        self.observe_queue(&mut summary).await?;
-        Ok(summary)
+        let summary = self.run_batch().await?;
+        Ok(summary.with_queue(self.observe_queue().await?))
     }
 
     /// Runs batches until one claims nothing (events waiting for a later `retry_after` stay).
@@ -94,8 +105,7 @@ impl Worker {
             total.failed += s.failed;
             total.duration_ms += s.duration_ms;
             if s.processed == 0 {
-                self.observe_queue(&mut total).await?;
-                return Ok(total);
+                return Ok(total.with_queue(self.observe_queue().await?));
             }
         }
     }
@@ -151,14 +161,11 @@ impl Worker {
         Ok(summary)
     }
 
-    /// Reads the queue's depth and oldest age into `summary` and the gauges, with the
-    /// connections by status: three counting queries, so `run` does it every
-    /// `GAUGE_INTERVAL`, not once per batch.
-    async fn observe_queue(&self, summary: &mut Summary) -> Result<(), StoreError> {
+    /// Reads the queue's depth and oldest age and the connections by status into the gauges:
+    /// two counting queries, so `run` does it every `GAUGE_INTERVAL`, not once per batch.
+    async fn observe_queue(&self) -> Result<QueueStats, StoreError> {
         let mut conn = self.store.get().await?;
         let queue = suiteflow_store::queue::queue_stats(&mut conn).await?;
-        summary.queue_depth = queue.depth;
-        summary.oldest_event_age = queue.oldest_age.map_or(0, |d| d.as_secs());
         crate::metrics::queue(
             queue.depth,
             queue.oldest_age.map_or(0.0, |d| d.as_secs_f64()),
@@ -166,7 +173,7 @@ impl Worker {
         for (status, count) in suiteflow_store::count_connections_by_status(&mut conn).await? {
             crate::metrics::connections(status.as_str(), count);
         }
-        Ok(())
+        Ok(queue)
     }
 
     /// Claims and processes until `stop` turns true, woken by NOTIFY and polling at least every
@@ -192,7 +199,7 @@ impl Worker {
             }
             if last_gauges.is_none_or(|t| t.elapsed() >= GAUGE_INTERVAL) {
                 last_gauges = Some(Instant::now());
-                if let Err(e) = self.observe_queue(&mut Summary::default()).await {
+                if let Err(e) = self.observe_queue().await {
                     tracing::warn!(error = %e, "could not read the queue's depth");
                 }
             }
