@@ -14,16 +14,18 @@ use std::ops::Deref;
 use std::pin::Pin;
 use std::time::Duration;
 
-use actix_web::error::InternalError;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, dev, web};
-use serde_json::json;
+use actix_web::error::PayloadError;
+use actix_web::{FromRequest, HttpRequest, dev, web};
+
+use crate::error::ApiError;
 
 /// How long a client has, from the end of its request head, to send the whole body. Webhook
 /// bodies are small (1 MiB by default); at the largest `MAX_BODY_BYTES` (100 MiB) this still
 /// allows a client sending 10 MB/s.
 pub const CLIENT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A request body received in full within [`CLIENT_BODY_TIMEOUT`].
+/// A request body received in full within [`CLIENT_BODY_TIMEOUT`]. Handlers take it as
+/// `Result<Body, ApiError>`, so a refused body is counted in the metrics like any refusal.
 pub struct Body(web::Bytes);
 
 impl Deref for Body {
@@ -35,28 +37,26 @@ impl Deref for Body {
 }
 
 impl FromRequest for Body {
-    type Error = actix_web::Error;
+    type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(request: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
         let read = web::Bytes::from_request(request, payload);
         Box::pin(async move {
-            match tokio::time::timeout(CLIENT_BODY_TIMEOUT, read).await {
-                Ok(body) => body.map(Body),
-                Err(_) => {
-                    tracing::info!(
-                        outcome = "rejected",
-                        reason = "body_timeout",
-                        "webhook refused"
-                    );
-                    // `force_close`: the rest of the body is never read, so the connection
-                    // cannot carry another request.
-                    let response = HttpResponse::RequestTimeout()
-                        .force_close()
-                        .json(json!({ "error": "Request body not received in time" }));
-                    Err(InternalError::from_response("body timeout", response).into())
-                }
-            }
+            let refused = match tokio::time::timeout(CLIENT_BODY_TIMEOUT, read).await {
+                Ok(Ok(body)) => return Ok(Body(body)),
+                Ok(Err(e)) => match e.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => ApiError::BodyTooLarge,
+                    _ => ApiError::BadRequest("Request body could not be read"),
+                },
+                Err(_) => ApiError::BodyTimeout,
+            };
+            tracing::info!(
+                outcome = "rejected",
+                reason = refused.reason(),
+                "webhook refused"
+            );
+            Err(refused)
         })
     }
 }

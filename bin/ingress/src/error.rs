@@ -17,6 +17,12 @@ pub enum ApiError {
     InvalidTimestamp,
     #[error("bad request: {0}")]
     BadRequest(&'static str),
+    /// The body did not arrive within `CLIENT_BODY_TIMEOUT`.
+    #[error("body not received in time")]
+    BodyTimeout,
+    /// The body is over `MAX_BODY_BYTES`.
+    #[error("body too large")]
+    BodyTooLarge,
     #[error("service unavailable")]
     Unavailable,
 }
@@ -30,6 +36,8 @@ impl ApiError {
             Self::InvalidSignature => "invalid_signature",
             Self::InvalidTimestamp => "invalid_timestamp",
             Self::BadRequest(_) => "bad_request",
+            Self::BodyTimeout => "body_timeout",
+            Self::BodyTooLarge => "body_too_large",
             Self::Unavailable => "unavailable",
         }
     }
@@ -42,6 +50,8 @@ impl ResponseError for ApiError {
             Self::ConnectionNotActive => StatusCode::FORBIDDEN,
             Self::InvalidSignature | Self::InvalidTimestamp => StatusCode::UNAUTHORIZED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -53,8 +63,16 @@ impl ResponseError for ApiError {
             Self::InvalidSignature => "Invalid signature",
             Self::InvalidTimestamp => "Invalid timestamp",
             Self::BadRequest(what) => what,
+            Self::BodyTimeout => "Request body not received in time",
+            Self::BodyTooLarge => "Request body too large",
             Self::Unavailable => "Service unavailable",
         };
-        HttpResponse::build(self.status_code()).json(json!({ "error": message }))
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, Self::BodyTimeout | Self::BodyTooLarge) {
+            // The rest of the body is never read, so the connection cannot carry another
+            // request.
+            response.force_close();
+        }
+        response.json(json!({ "error": message }))
     }
 }

@@ -28,7 +28,7 @@ const EVENT_TYPES: [&str; 3] = ["record_created", "record_updated", "record_dele
 pub async fn push(
     request: HttpRequest,
     path: web::Path<String>,
-    body: Body,
+    body: Result<Body, ApiError>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let span = tracing::info_span!("webhook", otel.kind = "server", route = "push");
@@ -36,9 +36,14 @@ pub async fn push(
     suiteflow_telemetry::continue_from(&span, |name| {
         request.headers().get(name).and_then(|v| v.to_str().ok())
     });
-    let outcome = accept_push(&request, &path, &body, &state)
-        .instrument(span)
-        .await;
+    let outcome = match body {
+        Ok(body) => {
+            accept_push(&request, &path, &body, &state)
+                .instrument(span)
+                .await
+        }
+        Err(refused) => Err(refused),
+    };
     crate::metrics::record("push", &outcome);
     outcome
 }
@@ -128,14 +133,19 @@ async fn accept_push(
 /// the connection's. It queues one `pull` (at most one pending per connection).
 pub async fn smartsuite_notification(
     path: web::Path<(String, String)>,
-    body: Body,
+    body: Result<Body, ApiError>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (connection_id, token) = path.into_inner();
     let span = tracing::info_span!("webhook", otel.kind = "server", route = "smartsuite");
-    let outcome = accept_notification(&connection_id, &token, &body, &state)
-        .instrument(span)
-        .await;
+    let outcome = match body {
+        Ok(body) => {
+            accept_notification(&connection_id, &token, &body, &state)
+                .instrument(span)
+                .await
+        }
+        Err(refused) => Err(refused),
+    };
     crate::metrics::record("smartsuite", &outcome);
     outcome
 }

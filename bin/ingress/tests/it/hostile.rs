@@ -362,6 +362,14 @@ async fn a_client_that_stalls_or_trickles_its_body_gets_408_and_is_disconnected(
         );
         assert!(answer.elapsed <= bound, "{answer:?}");
     }
+    // Counted like every refusal (the body extractor fails before the handler's body runs).
+    let metrics = t.app.metrics().await;
+    for counted in [
+        r#"ingress_rejections_total{route="push",reason="body_timeout"} 2"#,
+        r#"ingress_requests_total{route="push",status="408"} 2"#,
+    ] {
+        assert!(metrics.contains(counted), "{counted} in:\n{metrics}");
+    }
     t.still_serves(0).await;
 }
 

@@ -323,8 +323,15 @@ async fn a_body_over_the_limit_is_413() {
     assert_eq!(exact.len(), 2048);
     assert_eq!(app.push_hmac(id, &exact, &[]).await.status(), 202);
     let over = format!(r#"{{"record_id":"s","pad":"{padding}x"}}"#);
-    assert_eq!(app.push_hmac(id, &over, &[]).await.status(), 413);
+    let refused = app.push_hmac(id, &over, &[]).await;
+    assert_eq!(refused.status(), 413);
+    assert_eq!(refused.headers()["connection"], "close");
     assert_eq!(app.event_count().await, 1);
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains(r#"ingress_rejections_total{route="push",reason="body_too_large"}"#),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

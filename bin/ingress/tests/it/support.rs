@@ -105,6 +105,18 @@ impl TestApp {
     }
 
     /// Rows in `events` (all kinds).
+    /// The Prometheus text of `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn event_count(&self) -> i64 {
         #[derive(QueryableByName)]
         struct Count {
