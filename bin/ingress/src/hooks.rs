@@ -7,7 +7,6 @@ use ring::digest::{SHA256, digest};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value, json};
-use subtle::ConstantTimeEq as _;
 use suiteflow_store::{ConnectionId, ConnectionStatus, Enqueued, NewEvent};
 use suiteflow_webhook_security::{Scheme, unix_now};
 use time::OffsetDateTime;
@@ -68,6 +67,7 @@ async fn accept_push(
     })?;
 
     let push = Push::parse(body)?;
+    let payload_hash = hex::encode(digest(&SHA256, body));
     let idempotency_key = match verifier.scheme() {
         Scheme::Standard => verified
             .webhook_id
@@ -87,12 +87,11 @@ async fn accept_push(
                     ));
                 }
                 Some(key) => key.to_string(),
-                None => derived_key(hook.id, &push.record_id, timestamp, body),
+                None => derived_key(hook.id, &push.record_id, timestamp, &payload_hash),
             }
         }
     };
 
-    let payload_hash = hex::encode(digest(&SHA256, body));
     let webhook_timestamp = verified
         .timestamp
         .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok());
@@ -157,11 +156,10 @@ async fn accept_notification(
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
     let hook = active_hook(state, connection_id).await?;
-    let token_hash = hex::encode(digest(&SHA256, token.as_bytes()));
     let token_ok = hook
         .smartsuite_token_hash
         .as_deref()
-        .is_some_and(|expected| bool::from(expected.as_bytes().ct_eq(token_hash.as_bytes())));
+        .is_some_and(|stored| suiteflow_webhook_security::url_token_matches(token, stored));
     if !token_ok {
         tracing::info!(connection_id = %hook.id, outcome = "rejected", reason = "token", "notification refused");
         return Err(ApiError::InvalidSignature);
@@ -237,18 +235,18 @@ fn readable<'r>(request: &'r HttpRequest, name: &str) -> Result<Option<&'r str>,
 }
 
 /// Without an `x-idempotency-key`, the key is SHA-256 of `connection_id-record_id-timestamp`.
-/// A sender that sends no timestamp either gets the body's hash in its place, so a resent
-/// request is a duplicate while a different change to the same record is not.
+/// A sender that sends no timestamp either gets the body's hash (`payload_hash`, hex) in its
+/// place, so a resent request is a duplicate while a different change to the same record is not.
 fn derived_key(
     connection: ConnectionId,
     record_id: &str,
     timestamp: Option<&str>,
-    body: &[u8],
+    payload_hash: &str,
 ) -> String {
-    let stamp = match timestamp.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => t.to_string(),
-        None => hex::encode(digest(&SHA256, body)),
-    };
+    let stamp = timestamp
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or(payload_hash);
     hex::encode(digest(
         &SHA256,
         format!("{}-{record_id}-{stamp}", connection.0).as_bytes(),
@@ -271,7 +269,13 @@ pub fn derive_idempotency_key(
     timestamp: Option<&str>,
     body: &[u8],
 ) -> String {
-    derived_key(ConnectionId(connection), record_id, timestamp, body)
+    let payload_hash = hex::encode(digest(&SHA256, body));
+    derived_key(
+        ConnectionId(connection),
+        record_id,
+        timestamp,
+        &payload_hash,
+    )
 }
 
 /// A parsed push body.

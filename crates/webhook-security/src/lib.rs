@@ -6,6 +6,7 @@ mod hmac_scheme;
 mod scheme;
 mod standard;
 mod timestamp;
+mod url_token;
 
 pub use config::{WEBHOOK_MAX_AGE_SECS, WebhookConfig};
 pub use error::{SecretError, TimestampError, UnknownScheme, WebhookError};
@@ -19,3 +20,4 @@ pub use standard::{
     WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER, sign_standard,
 };
 pub use timestamp::{DEFAULT_MAX_AGE, FUTURE_SKEW, TimestampWindow, parse_timestamp, unix_now};
+pub use url_token::{url_token_hash, url_token_matches};

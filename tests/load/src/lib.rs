@@ -58,11 +58,6 @@ pub fn start_ingress(
     Ok((base, Box::new(move || drop(handle.stop(false)))))
 }
 
-/// Lowercase hex SHA-256 of `bytes` (how a SmartSuite URL token is stored).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
-}
-
 /// The `q`-quantile (0.0 ..= 1.0) of sorted samples, nearest-rank.
 pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
     if sorted.is_empty() {

@@ -6,7 +6,6 @@ use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use ingress::{Application, Settings};
-use ring::digest::{SHA256, digest};
 use suiteflow_crypto::Keyring;
 use suiteflow_settings::{Reader, Source};
 use suiteflow_store::{ConnectionChanges, ConnectionId, ConnectionStatus, WebhookScheme};
@@ -93,10 +92,9 @@ impl TestApp {
     pub async fn register_smartsuite(&self, id: ConnectionId, webhook_id: &str, token: &str) {
         let changes = ConnectionChanges {
             smartsuite_webhook_id: Some(Some(webhook_id.into())),
-            smartsuite_webhook_token_hash: Some(Some(hex::encode(digest(
-                &SHA256,
-                token.as_bytes(),
-            )))),
+            smartsuite_webhook_token_hash: Some(Some(suiteflow_webhook_security::url_token_hash(
+                token,
+            ))),
             ..ConnectionChanges::default()
         };
         suiteflow_store::update_connection(&mut self.db().await, id, &changes)

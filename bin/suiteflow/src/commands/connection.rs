@@ -1,6 +1,5 @@
 //! `suiteflow connection …`
 
-use ring::digest::{SHA256, digest};
 use serde_json::{Value, json};
 use suiteflow_crypto::{SecretString, generate_secret};
 use suiteflow_smartsuite_client::{ALL_RECORD_EVENTS, NewWebhook, WebhookFilter};
@@ -9,7 +8,7 @@ use suiteflow_store::{
     Connection, ConnectionChanges, ConnectionId, ConnectionStatus, NewConnection, SecretColumn,
     StoreError, WebhookScheme,
 };
-use suiteflow_webhook_security::{Scheme, generate_webhook_secret};
+use suiteflow_webhook_security::{Scheme, generate_webhook_secret, url_token_hash};
 
 use crate::context::{SMARTSUITE_API_KEY, WEBFLOW_TOKEN, secret_from_env};
 use crate::error::{CliResult, ResultExt as _, failure, refused, usage};
@@ -35,11 +34,6 @@ pub async fn run(ctx: &Context, command: ConnectionCommand) -> CliResult {
             register_webhook(ctx, &connection).await
         }
     }
-}
-
-/// SHA-256 (lowercase hex) of a SmartSuite notification URL token, as the ingress compares it.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(digest(&SHA256, token.as_bytes()))
 }
 
 fn notification_url(ctx: &Context, id: ConnectionId, token: &SecretString) -> String {
@@ -114,7 +108,7 @@ async fn create(ctx: &Context, args: CreateArgs) -> CliResult {
             .retry_backoff_ms
             .unwrap_or_else(|| i32::try_from(retry.backoff.as_millis()).unwrap_or(1000)),
     };
-    let token_hash = url_token.as_ref().map(|t| token_hash(t.expose()));
+    let token_hash = url_token.as_ref().map(|t| url_token_hash(t.expose()));
     let mut db = ctx.db().await?;
     let created = db
         .transaction::<Connection, StoreError, _>(async |db| {
@@ -402,7 +396,7 @@ async fn register_webhook(ctx: &Context, reference: &str) -> CliResult {
     let changes = ConnectionChanges {
         smartsuite_solution_id: Some(Some(solution)),
         smartsuite_webhook_id: Some(Some(webhook_id.clone())),
-        smartsuite_webhook_token_hash: Some(Some(token_hash(token.expose()))),
+        smartsuite_webhook_token_hash: Some(Some(url_token_hash(token.expose()))),
         // a new webhook has its own event stream
         smartsuite_events_cursor: Some(None),
         smartsuite_webhook_kept_alive_at: Some(None),

@@ -434,14 +434,12 @@ async fn a_smartsuite_ping_pulls_events_into_items() {
         .unwrap();
     let store = p.store().await;
     {
-        use ring::digest::{SHA256, digest};
         let mut conn = store.get().await.unwrap();
         let changes = suiteflow_store::ConnectionChanges {
             smartsuite_webhook_id: Some(webhook.webhook_id.clone()),
-            smartsuite_webhook_token_hash: Some(Some(hex::encode(digest(
-                &SHA256,
-                token.as_bytes(),
-            )))),
+            smartsuite_webhook_token_hash: Some(Some(suiteflow_webhook_security::url_token_hash(
+                token,
+            ))),
             ..Default::default()
         };
         suiteflow_store::update_connection(&mut conn, p.connection, &changes)

@@ -706,7 +706,9 @@ async fn smartsuite_faults(bin: &Path, rng: &mut Rng) -> anyhow::Result<Row> {
         let mut conn = store.get().await?;
         let changes = suiteflow_store::ConnectionChanges {
             smartsuite_webhook_id: Some(Some(webhook_id.clone())),
-            smartsuite_webhook_token_hash: Some(Some(suiteflow_load::sha256_hex(token.as_bytes()))),
+            smartsuite_webhook_token_hash: Some(Some(suiteflow_webhook_security::url_token_hash(
+                token,
+            ))),
             ..Default::default()
         };
         suiteflow_store::update_connection(&mut conn, w.connection, &changes).await?;
