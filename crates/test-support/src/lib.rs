@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod fixtures;
 pub mod otlp;
+pub mod process;
 pub mod smartsuite;
 pub mod webflow;
 

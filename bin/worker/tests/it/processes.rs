@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use suiteflow_test_support::fixtures::TEST_KEY;
+use suiteflow_test_support::process::{free_port, terminate};
 
 use crate::support::Pipeline;
 
@@ -114,14 +115,6 @@ impl Drop for Binaries {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn spawn(path: &std::path::Path, env: &[(&str, String)], log: &std::path::Path) -> Child {
     let file = std::fs::File::create(log).unwrap();
     Command::new(path)
@@ -134,15 +127,5 @@ fn spawn(path: &std::path::Path, env: &[(&str, String)], log: &std::path::Path) 
 }
 
 fn stop(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if child.try_wait().unwrap().is_some() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
+    terminate(child, Duration::from_secs(15));
 }

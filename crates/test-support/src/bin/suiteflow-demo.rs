@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use suiteflow_crypto::SecretString;
 use suiteflow_test_support::TestDb;
 use suiteflow_test_support::fixtures::{ConnectionSpec, Products, TEST_KEY};
+use suiteflow_test_support::process::{free_port, terminate};
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
 use suiteflow_test_support::webflow::WebflowStandIn;
 
@@ -211,24 +212,8 @@ fn spawn(name: &str, env: &[(&str, String)]) -> Child {
 }
 
 fn stop(child: &mut Child, name: &str) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            println!("{name} stopped ({status})");
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    match terminate(child, Duration::from_secs(15)) {
+        Some(status) => println!("{name} stopped ({status})"),
+        None => println!("{name} killed after 15 s"),
     }
-    let _ = child.kill();
-    println!("{name} killed after 15 s");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }

@@ -197,7 +197,7 @@ impl World {
             ),
             (
                 "WORKER_METRICS_ADDR".into(),
-                format!("127.0.0.1:{}", free_port()),
+                format!("127.0.0.1:{}", suiteflow_test_support::process::free_port()),
             ),
             ("INGRESS_ADDR".into(), "127.0.0.1:0".into()),
             (
@@ -363,26 +363,9 @@ fn duplicates(items: &[Value]) -> usize {
     items.len() - names.len()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_or(0, |a| a.port())
-}
-
 /// SIGTERM, then wait (SIGKILL after 15 s).
 fn terminate(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if matches!(child.try_wait(), Ok(Some(_))) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    suiteflow_test_support::process::terminate(child, Duration::from_secs(15));
 }
 
 fn count(statuses: &BTreeMap<String, i64>, status: &str) -> i64 {
@@ -421,10 +404,12 @@ async fn kill_worker(bin: &Path, events: u64, kills: u32, rng: &mut Rng) -> anyh
     let dead = count(&statuses, "dead_letter");
     let unfinished = w.unfinished().await?;
     let expected = i64::try_from(events)?;
-    let lost = expected - success - dead;
+    // Lost: rows that are gone (every event row is in some status, finished or not).
+    let lost = expected - statuses.values().sum::<i64>();
     let dup = duplicates(&items);
     let ok = settled
         && success == expected
+        && lost == 0
         && unfinished == 0
         && dup == 0
         && items.len() as i64 == expected
