@@ -44,40 +44,41 @@ impl Needs {
 /// itself (not an element of a projection). A conservative over-approximation.
 fn walk(ast: &Ast, at_root: bool, needs: &mut Needs) {
     match ast {
-        Ast::Identity { .. } => {
-            if at_root {
-                *needs = Needs::All;
-            }
-        }
-        Ast::Field { name, .. } => {
-            if at_root {
-                needs.key(name);
-            }
-        }
+        Ast::Identity { .. } if at_root => *needs = Needs::All,
+        Ast::Field { name, .. } if at_root => needs.key(name),
+        _ => {}
+    }
+    for (child, same_value) in children(ast) {
+        walk(child, at_root && same_value, needs);
+    }
+}
+
+/// The direct sub-expressions of `ast`, each with whether it is evaluated against the same
+/// value as `ast` (not for the right side of a sub-expression or projection, nor an expref).
+fn children(ast: &Ast) -> Vec<(&Ast, bool)> {
+    match ast {
         Ast::Subexpr { lhs, rhs, .. } | Ast::Projection { lhs, rhs, .. } => {
-            walk(lhs, at_root, needs);
-            walk(rhs, false, needs);
+            vec![(lhs, true), (rhs, false)]
         }
         Ast::Comparison { lhs, rhs, .. } | Ast::And { lhs, rhs, .. } | Ast::Or { lhs, rhs, .. } => {
-            walk(lhs, at_root, needs);
-            walk(rhs, at_root, needs);
+            vec![(lhs, true), (rhs, true)]
         }
         Ast::Condition {
             predicate, then, ..
-        } => {
-            walk(predicate, at_root, needs);
-            walk(then, at_root, needs);
-        }
+        } => vec![(predicate, true), (then, true)],
         Ast::Flatten { node, .. } | Ast::Not { node, .. } | Ast::ObjectValues { node, .. } => {
-            walk(node, at_root, needs);
+            vec![(node, true)]
         }
-        Ast::Function { args, .. } => args.iter().for_each(|a| walk(a, at_root, needs)),
-        Ast::MultiList { elements, .. } => elements.iter().for_each(|a| walk(a, at_root, needs)),
-        Ast::MultiHash { elements, .. } => elements
-            .iter()
-            .for_each(|kv| walk(&kv.value, at_root, needs)),
-        Ast::Expref { ast, .. } => walk(ast, false, needs),
-        Ast::Index { .. } | Ast::Slice { .. } | Ast::Literal { .. } => {}
+        Ast::Function { args, .. } | Ast::MultiList { elements: args, .. } => {
+            args.iter().map(|a| (a, true)).collect()
+        }
+        Ast::MultiHash { elements, .. } => elements.iter().map(|kv| (&kv.value, true)).collect(),
+        Ast::Expref { ast, .. } => vec![(ast, false)],
+        Ast::Identity { .. }
+        | Ast::Field { .. }
+        | Ast::Index { .. }
+        | Ast::Slice { .. }
+        | Ast::Literal { .. } => Vec::new(),
     }
 }
 
@@ -91,43 +92,16 @@ const MAX_SLICE_STEP: i32 = 1_000_000;
 /// more than two billion elements. Found while writing the `map_record` fuzz target (by reading
 /// the crate's evaluator); its corpus keeps the input.
 fn check_slices(ast: &Ast) -> Result<(), String> {
-    match ast {
-        Ast::Slice { step, .. } => {
-            if step.unsigned_abs() > MAX_SLICE_STEP.unsigned_abs() {
-                return Err(format!(
-                    "a slice step must be between -{MAX_SLICE_STEP} and {MAX_SLICE_STEP}, got {step}"
-                ));
-            }
-            Ok(())
-        }
-        Ast::Subexpr { lhs, rhs, .. }
-        | Ast::Projection { lhs, rhs, .. }
-        | Ast::Comparison { lhs, rhs, .. }
-        | Ast::And { lhs, rhs, .. }
-        | Ast::Or { lhs, rhs, .. } => {
-            check_slices(lhs)?;
-            check_slices(rhs)
-        }
-        Ast::Condition {
-            predicate, then, ..
-        } => {
-            check_slices(predicate)?;
-            check_slices(then)
-        }
-        Ast::Flatten { node, .. } | Ast::Not { node, .. } | Ast::ObjectValues { node, .. } => {
-            check_slices(node)
-        }
-        Ast::Expref { ast, .. } => check_slices(ast),
-        Ast::Function { args, .. } | Ast::MultiList { elements: args, .. } => {
-            args.iter().try_for_each(check_slices)
-        }
-        Ast::MultiHash { elements, .. } => {
-            elements.iter().try_for_each(|kv| check_slices(&kv.value))
-        }
-        Ast::Identity { .. } | Ast::Field { .. } | Ast::Index { .. } | Ast::Literal { .. } => {
-            Ok(())
-        }
+    if let Ast::Slice { step, .. } = ast
+        && step.unsigned_abs() > MAX_SLICE_STEP.unsigned_abs()
+    {
+        return Err(format!(
+            "a slice step must be between -{MAX_SLICE_STEP} and {MAX_SLICE_STEP}, got {step}"
+        ));
     }
+    children(ast)
+        .into_iter()
+        .try_for_each(|(child, _)| check_slices(child))
 }
 
 /// Converts a JMESPath result back to JSON.
