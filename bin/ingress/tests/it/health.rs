@@ -62,15 +62,7 @@ async fn liveness_readiness_and_metrics_answer() {
             .status(),
         404
     );
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("ingress_requests_total"), "{metrics}");
     assert!(
         metrics.contains(r#"reason="connection_not_found""#),
