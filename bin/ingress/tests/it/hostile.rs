@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use suiteflow_crypto::SecretString;
 use suiteflow_store::{ConnectionId, EventId};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
@@ -65,18 +64,7 @@ impl Target {
 
     /// A push of raw bytes, signed over exactly those bytes, with raw header values.
     async fn push_bytes(&self, body: &[u8], headers: &[(&str, &[u8])]) -> reqwest::Response {
-        let mut request = self
-            .app
-            .http
-            .post(self.app.url(&self.path()))
-            .header("content-type", "application/json")
-            .header("x-smartsuite-signature", sign_bytes(body))
-            .body(body.to_vec());
-        for (name, value) in headers {
-            let value = reqwest::header::HeaderValue::from_bytes(value).unwrap();
-            request = request.header(*name, value);
-        }
-        request.send().await.unwrap()
+        self.app.push_raw(self.id, body, headers).await
     }
 
     /// Pushes `body` (signed) and expects 400 with `message`.
@@ -127,10 +115,6 @@ impl Target {
         assert_eq!(self.rows().await, rows + 1);
         assert_eq!(PANICS.load(Ordering::SeqCst), 0, "a thread panicked");
     }
-}
-
-fn sign_bytes(body: &[u8]) -> String {
-    suiteflow_webhook_security::sign_hmac(&SecretString::new(HMAC_SECRET), body)
 }
 
 /// What a raw exchange produced.
@@ -195,7 +179,7 @@ fn post(path: &str, headers: &str, body: &[u8]) -> Vec<u8> {
 }
 
 fn signature_line(body: &[u8]) -> String {
-    format!("x-smartsuite-signature: {}\r\n", sign_bytes(body))
+    format!("x-smartsuite-signature: {}\r\n", sign(body))
 }
 
 const RAW_LIMIT: Duration = Duration::from_secs(10);

@@ -135,13 +135,29 @@ impl TestApp {
         body: &str,
         headers: &[(&str, String)],
     ) -> reqwest::Response {
+        let headers: Vec<(&str, &[u8])> = headers
+            .iter()
+            .map(|(name, value)| (*name, value.as_bytes()))
+            .collect();
+        self.push_raw(id, body.as_bytes(), &headers).await
+    }
+
+    /// Sends raw bytes, `hmac`-signed over exactly those bytes, with raw header values (which
+    /// need not be UTF-8).
+    pub async fn push_raw(
+        &self,
+        id: ConnectionId,
+        body: &[u8],
+        headers: &[(&str, &[u8])],
+    ) -> reqwest::Response {
         let mut request = self
             .http
             .post(self.url(&format!("/api/hooks/{}", id.0)))
             .header("content-type", "application/json")
             .header("x-smartsuite-signature", sign(body))
-            .body(body.to_string());
+            .body(body.to_vec());
         for (name, value) in headers {
+            let value = reqwest::header::HeaderValue::from_bytes(value).unwrap();
             request = request.header(*name, value);
         }
         request.send().await.unwrap()
@@ -171,10 +187,10 @@ pub async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -
 }
 
 /// The `hmac` signature header for `body` with [`HMAC_SECRET`].
-pub fn sign(body: &str) -> String {
+pub fn sign(body: impl AsRef<[u8]>) -> String {
     suiteflow_webhook_security::sign_hmac(
         &suiteflow_crypto::SecretString::new(HMAC_SECRET),
-        body.as_bytes(),
+        body.as_ref(),
     )
 }
 
