@@ -1,6 +1,6 @@
 //! 5 requests per second per key across clones, and the pause after a 429.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use suiteflow_smartsuite_client::Error;
 use suiteflow_test_support::smartsuite::{SmartSuiteConfig, SmartSuiteStandIn};
@@ -91,6 +91,13 @@ async fn a_client_over_the_limit_is_blocked_by_the_stand_in() {
         .rate_limit_pause(Duration::from_millis(400))
         .build()
         .unwrap();
+    // SmartSuite (and its stand-in) count per clock second: a burst that straddles a second
+    // boundary could fit under the limit, so it starts at the beginning of one.
+    let into_second = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    tokio::time::sleep(Duration::from_nanos(u64::from(1_000_000_000 - into_second))).await;
     let mut limited = 0;
     for _ in 0..8 {
         match client.list_tables(Some(&solution)).await {
