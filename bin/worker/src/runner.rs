@@ -266,18 +266,15 @@ impl Worker {
     ) -> Vec<(Event, Outcome, RetryPolicy)> {
         let ctx = match self.context(id).await {
             Ok(ctx) => ctx,
-            Err(failure) => {
+            Err((failure, connection)) => {
                 tracing::warn!(connection_id = %id.0, error = %failure.message(), "connection not usable");
-                // The events themselves were not tried: a passing failure of the connection
-                // (reading its Webflow collection or SmartSuite table) does not spend their
-                // attempts; they come back after the base backoff (RETRY_BACKOFF_MS).
+                let policy = self.policy(connection.as_ref());
                 let failure = match failure {
-                    Failure::Transient(_) => {
-                        Failure::Throttled(crate::outcome::after(self.settings.retry.backoff))
+                    Failure::Transient(message) => {
+                        Failure::Throttled(self.unusable_until(id, &message, policy).await)
                     }
                     other => other,
                 };
-                let policy = self.policy(None);
                 return events
                     .into_iter()
                     .map(|e| (e, Outcome::Failed(failure.clone()), policy))
@@ -340,44 +337,80 @@ impl Worker {
         }
     }
 
-    /// The connection with its clients and mapping, rebuilt only when they changed.
-    async fn context(&self, id: ConnectionId) -> Result<Context, Failure> {
-        let mut conn = self.store.get().await.map_err(crate::sync::store_failure)?;
+    /// When to try a connection again whose context could not be built for a passing reason
+    /// (its Webflow collection or SmartSuite table could not be read, or the database failed).
+    /// The events themselves were not tried, so they spend no attempt and are never
+    /// dead-lettered for it: they wait, and the oldest-event-age alert fires. The failure is
+    /// recorded on the connection (`last_error_message`, `consecutive_errors`, shared by every
+    /// replica), and the wait doubles with the streak up to `MAX_RETRY_BACKOFF_MS`, so an API
+    /// that stays down is not asked again every second.
+    async fn unusable_until(
+        &self,
+        id: ConnectionId,
+        message: &str,
+        policy: RetryPolicy,
+    ) -> OffsetDateTime {
+        let streak = match self.store.get().await {
+            Ok(mut conn) => suiteflow_store::record_connection_error(&mut conn, id, message, None)
+                .await
+                .unwrap_or(1),
+            Err(_) => 1,
+        };
+        let streak = u32::try_from(streak).unwrap_or(1);
+        OffsetDateTime::now_utc() + backoff(streak, policy.base, policy.max, jitter_unit())
+    }
+
+    /// The connection with its clients and mapping, rebuilt only when they changed. A failure
+    /// after the connection was read comes with it, for its retry policy.
+    async fn context(
+        &self,
+        id: ConnectionId,
+    ) -> Result<Context, (Failure, Option<suiteflow_store::Connection>)> {
+        let without = |failure: Failure| (failure, None);
+        let mut conn = self
+            .store
+            .get()
+            .await
+            .map_err(|e| without(crate::sync::store_failure(e)))?;
         let connection = suiteflow_store::get_connection(&mut conn, id)
             .await
-            .map_err(crate::sync::store_failure)?
-            .ok_or_else(|| Failure::Permanent("the connection no longer exists".into()))?;
+            .map_err(|e| without(crate::sync::store_failure(e)))?
+            .ok_or_else(|| without(Failure::Permanent("the connection no longer exists".into())))?;
         let mapping = suiteflow_store::get_mapping(&mut conn, id)
             .await
-            .map_err(crate::sync::store_failure)?;
+            .map_err(|e| without(crate::sync::store_failure(e)))?;
         drop(conn);
-        let fingerprint = context::fingerprint(&connection, mapping.as_ref());
-        let built = match self.cache.get(id, &fingerprint) {
-            Some(built) => built,
-            None => {
-                // Building reads the Webflow collection: pay for it like any other call.
-                crate::sync::webflow_token(
-                    &self.store,
-                    &connection,
-                    self.options.rate_window,
-                    None,
-                )
-                .await?;
-                let built = Arc::new(
-                    context::build(
-                        &connection,
-                        mapping.as_ref(),
-                        &self.settings.keys,
-                        &self.settings.api,
-                        &self.options,
-                    )
-                    .await?,
-                );
-                self.cache.put(id, built.clone());
-                built
-            }
-        };
-        Ok(Context { connection, built })
+        match self.build(&connection, mapping.as_ref()).await {
+            Ok(built) => Ok(Context { connection, built }),
+            Err(failure) => Err((failure, Some(connection))),
+        }
+    }
+
+    /// The connection's clients and compiled mapping: cached, built (reading the Webflow
+    /// collection and the SmartSuite table) only when the connection or mapping changed.
+    async fn build(
+        &self,
+        connection: &suiteflow_store::Connection,
+        mapping: Option<&suiteflow_store::Mapping>,
+    ) -> Result<Arc<context::Built>, Failure> {
+        let fingerprint = context::fingerprint(connection, mapping);
+        if let Some(built) = self.cache.get(connection.id, &fingerprint) {
+            return Ok(built);
+        }
+        // Building reads the Webflow collection: pay for it like any other call.
+        crate::sync::webflow_token(&self.store, connection, self.options.rate_window, None).await?;
+        let built = Arc::new(
+            context::build(
+                connection,
+                mapping,
+                &self.settings.keys,
+                &self.settings.api,
+                &self.options,
+            )
+            .await?,
+        );
+        self.cache.put(connection.id, built.clone());
+        Ok(built)
     }
 
     /// Records one outcome, fenced by this worker's lease. `Ok(true)` for a success.

@@ -6,6 +6,7 @@ use serde_json::json;
 use suiteflow_store::{ConnectionStatus, EventStatus};
 use suiteflow_test_support::fixtures::ConnectionSpec;
 use suiteflow_test_support::webflow::{Fault, FaultRule};
+use time::OffsetDateTime;
 
 use crate::support::*;
 
@@ -211,12 +212,7 @@ async fn a_refused_token_stops_the_connection_and_keeps_its_events() {
         p.statuses().await
     );
     assert_eq!(p.count(EventStatus::DeadLetter).await, 0);
-    let store = p.store().await;
-    let mut conn = store.get().await.unwrap();
-    let connection = suiteflow_store::get_connection(&mut conn, p.connection)
-        .await
-        .unwrap()
-        .unwrap();
+    let connection = p.connection_row().await;
     assert_eq!(connection.status, ConnectionStatus::Error);
     assert!(
         connection
@@ -256,27 +252,73 @@ async fn the_last_attempt_dead_letters_with_the_error_kept() {
     )
     .await;
     p.sync().await;
-    let store = p.store().await;
-    let mut conn = store.get().await.unwrap();
-    let events = {
-        use diesel::prelude::*;
-        use diesel_async::RunQueryDsl;
-        suiteflow_store::schema::events::table
-            .filter(suiteflow_store::schema::events::external_id.eq("rec_1"))
-            .select(suiteflow_store::queue::Event::as_select())
-            .load::<suiteflow_store::queue::Event>(&mut conn)
-            .await
-            .unwrap()
-    };
+    assert_dead_lettered_after(&p, "rec_1", 3, "503").await;
+    p.wf.clear_faults();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_collection_backs_off_without_spending_or_dead_lettering_events() {
+    let base = Duration::from_secs(10);
+    let p = Pipeline::start_with(Options {
+        spec: ConnectionSpec {
+            rate_limit_per_min: 1000,
+            retry_backoff_ms: 10_000,
+            max_retries: 2,
+            ..ConnectionSpec::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    // A cold worker must read the collection's schema first, and Webflow keeps failing it.
+    p.wf.inject(FaultRule::new(Fault::Status(503), 1000).method("GET"));
+    p.accept(
+        "record_created",
+        "rec_1",
+        json!({"title": "X", "price": "1"}),
+        "k",
+    )
+    .await;
+    // More rounds than the connection's attempts: none is spent, and the wait doubles.
+    for round in 1..=3u32 {
+        let before = OffsetDateTime::now_utc();
+        p.worker.run_until_empty().await.unwrap();
+        let after = OffsetDateTime::now_utc();
+        let [event] = p.events_of("rec_1").await.try_into().unwrap();
+        assert_eq!(event.status, EventStatus::Queued, "round {round}");
+        assert_eq!(event.attempts, 0, "round {round}: no attempt spent");
+        // backoff(round): base·2^(round-1), plus up to 30 % jitter
+        let wait = base * 2u32.pow(round - 1);
+        let retry_after = event.retry_after.expect("rescheduled");
+        assert!(retry_after - before >= wait, "round {round}: {retry_after}");
+        assert!(
+            retry_after - after <= wait.mul_f64(1.3),
+            "round {round}: {retry_after}"
+        );
+        let connection = p.connection_row().await;
+        assert_eq!(connection.consecutive_errors, i32::try_from(round).unwrap());
+        let error = connection.last_error_message.unwrap_or_default();
+        assert!(error.contains("503"), "{error}");
+        p.make_due().await;
+    }
+    // Webflow recovers: the event is written on its first attempt, the streak is over.
+    p.wf.clear_faults();
+    p.sync().await;
+    let [event] = p.events_of("rec_1").await.try_into().unwrap();
+    assert_eq!((event.status, event.attempts), (EventStatus::Success, 1));
+    assert_eq!(p.items().len(), 1);
+    assert_eq!(p.connection_row().await.consecutive_errors, 0);
+}
+
+async fn assert_dead_lettered_after(p: &Pipeline, record: &str, attempts: i32, error: &str) {
+    let events = p.events_of(record).await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].status, EventStatus::DeadLetter);
-    assert_eq!(events[0].attempts, 3);
+    assert_eq!(events[0].attempts, attempts);
     assert!(
-        events[0].error.clone().unwrap_or_default().contains("503"),
+        events[0].error.clone().unwrap_or_default().contains(error),
         "{:?}",
         events[0].error
     );
-    p.wf.clear_faults();
 }
 
 /// Creates a record while Webflow answers its create with `fault`, then updates it: there is

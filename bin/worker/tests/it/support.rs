@@ -198,6 +198,45 @@ impl Pipeline {
         store(self.db.url()).await
     }
 
+    /// The connection's row as the store reads it.
+    pub async fn connection_row(&self) -> suiteflow_store::Connection {
+        let store = self.store().await;
+        let mut conn = store.get().await.unwrap();
+        suiteflow_store::get_connection(&mut conn, self.connection)
+            .await
+            .unwrap()
+            .expect("the pipeline's connection")
+    }
+
+    /// Moves every waiting event's `retry_after` to now, as if its wait had passed.
+    pub async fn make_due(&self) {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use suiteflow_store::schema::events;
+        let store = self.store().await;
+        let mut conn = store.get().await.unwrap();
+        diesel::update(events::table.filter(events::retry_after.is_not_null()))
+            .set(events::retry_after.eq(diesel::dsl::now))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+
+    /// The events of one SmartSuite record.
+    pub async fn events_of(&self, external_id: &str) -> Vec<suiteflow_store::queue::Event> {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use suiteflow_store::schema::events;
+        let store = self.store().await;
+        let mut conn = store.get().await.unwrap();
+        events::table
+            .filter(events::external_id.eq(external_id))
+            .select(suiteflow_store::queue::Event::as_select())
+            .load(&mut conn)
+            .await
+            .unwrap()
+    }
+
     /// Runs the worker until nothing is claimable, repeating while retries are due soon.
     pub async fn sync(&self) {
         for _ in 0..50 {

@@ -40,8 +40,8 @@ async fn headers_are_handed_over_and_429_is_rate_limited() {
     assert_eq!(rate.remaining, Some(0));
     assert_eq!(client.last_rate_info().unwrap().remaining, Some(0));
     assert!(
-        started.elapsed() < Duration::from_millis(500),
-        "a 429 is returned at once, not retried"
+        started.elapsed() < retry_after,
+        "a 429 is returned at once, not waited out"
     );
     assert_eq!(webflow.requests().len(), 4, "the 429 was not retried");
 

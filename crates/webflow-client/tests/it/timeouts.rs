@@ -114,14 +114,15 @@ async fn a_create_that_times_out_is_outcome_unknown_and_found_by_slug() {
         .timeout(Duration::from_millis(200))
         .build()
         .unwrap();
-    webflow.slow_next(1, Duration::from_secs(2));
+    // the stand-in would answer after 10 s; the 200 ms timeout ends the call long before
+    webflow.slow_next(1, Duration::from_secs(10));
     let started = Instant::now();
     let err = client
         .create_item(&products, &product("slow"), Target::Staged)
         .await
         .unwrap_err();
     assert!(
-        started.elapsed() < Duration::from_secs(1),
+        started.elapsed() < Duration::from_secs(5),
         "the timeout fired"
     );
     assert!(err.outcome_unknown(), "{err:?}");
