@@ -18,6 +18,29 @@ pub fn test_keys() -> Keyring {
     )
 }
 
+/// The settings that point a process at this database and at the stand-ins, sealed with
+/// [`TEST_KEY`]: `DATABASE_URL`, `DATA_ENCRYPTION_KEY`, `WEBFLOW_API_BASE`,
+/// `SMARTSUITE_API_BASE` and `SMARTSUITE_WEBHOOKS_API_BASE`. Callers add their own.
+pub fn stand_in_settings(
+    db_url: &str,
+    wf: &crate::webflow::WebflowStandIn,
+    ss: &crate::smartsuite::SmartSuiteStandIn,
+) -> Vec<(String, String)> {
+    [
+        ("DATABASE_URL", db_url.to_string()),
+        ("DATA_ENCRYPTION_KEY", TEST_KEY.to_string()),
+        ("WEBFLOW_API_BASE", wf.base_url().to_string()),
+        ("SMARTSUITE_API_BASE", ss.api_base().to_string()),
+        (
+            "SMARTSUITE_WEBHOOKS_API_BASE",
+            ss.webhooks_base().to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value))
+    .collect()
+}
+
 /// What a test connection is made of.
 #[derive(Debug, Clone)]
 pub struct ConnectionSpec {

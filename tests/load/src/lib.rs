@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use diesel::QueryableByName;
-use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use suiteflow_crypto::SecretString;
 
@@ -87,19 +86,13 @@ pub fn cpus() -> usize {
 
 /// Rows in `events` of the database at `url`.
 pub async fn event_rows(url: &str) -> anyhow::Result<i64> {
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
     let mut conn = AsyncPgConnection::establish(url)
         .await
         .context("connecting to the bench database")?;
-    let count: Count = diesel::sql_query("SELECT count(*) AS n FROM events")
-        .get_result(&mut conn)
+    let counts = suiteflow_store::queue::count_by_status(&mut conn)
         .await
         .context("counting events")?;
-    Ok(count.n)
+    Ok(counts.iter().map(|(_, n)| n).sum())
 }
 
 /// The value of a server setting (`SHOW name`).
@@ -112,7 +105,8 @@ pub async fn server_setting(url: &str, name: &str) -> anyhow::Result<String> {
     let mut conn = AsyncPgConnection::establish(url)
         .await
         .context("connecting to the bench database")?;
-    let row: Setting = diesel::sql_query(format!("SELECT current_setting('{name}') AS value"))
+    let row: Setting = diesel::sql_query("SELECT current_setting($1) AS value")
+        .bind::<diesel::sql_types::Text, _>(name)
         .get_result(&mut conn)
         .await
         .with_context(|| format!("reading {name}"))?;

@@ -224,7 +224,7 @@ async fn show(ctx: &Context, reference: &str) -> CliResult {
     let mapping = suiteflow_store::get_mapping(&mut db, connection.id)
         .await
         .or_fail("loading the mapping")?;
-    let counts = suiteflow_store::queue::count_by_status_of(&mut db, connection.id)
+    let counts = suiteflow_store::queue::count_by_status_of(&mut db, connection.id, None)
         .await
         .or_fail("counting events")?;
     let mut value = connection_json(&ctx.settings, &connection);

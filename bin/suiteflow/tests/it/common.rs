@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use suiteflow_test_support::TestDb;
-use suiteflow_test_support::fixtures::Products;
+use suiteflow_test_support::fixtures::{Products, stand_in_settings};
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
 use suiteflow_test_support::webflow::WebflowStandIn;
 use tokio::io::AsyncWriteExt as _;
@@ -84,24 +84,14 @@ impl Env {
             solution,
             table,
         } = Products::add(&webflow, &smartsuite);
-        let vars = vec![
-            ("DATABASE_URL".to_string(), db.url().to_string()),
+        // The CLI's own key, so that tests can rotate it.
+        let mut vars = stand_in_settings(db.url(), &webflow, &smartsuite);
+        vars.retain(|(name, _)| name != "DATA_ENCRYPTION_KEY");
+        vars.extend([
             ("DATA_ENCRYPTION_KEY".to_string(), KEY.to_string()),
             ("APP_URL".to_string(), APP_URL.to_string()),
-            (
-                "WEBFLOW_API_BASE".to_string(),
-                webflow.base_url().to_string(),
-            ),
-            (
-                "SMARTSUITE_API_BASE".to_string(),
-                smartsuite.api_base().to_string(),
-            ),
-            (
-                "SMARTSUITE_WEBHOOKS_API_BASE".to_string(),
-                smartsuite.webhooks_base().to_string(),
-            ),
             ("LOG_LEVEL".to_string(), "warn".to_string()),
-        ];
+        ]);
         Self {
             db,
             smartsuite,

@@ -697,17 +697,7 @@ async fn worker_once_prints_the_cron_summary() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_worker"))
         .arg("--once")
         .env_clear()
-        .env("DATABASE_URL", p.db.url())
-        .env(
-            "DATA_ENCRYPTION_KEY",
-            suiteflow_test_support::fixtures::TEST_KEY,
-        )
-        .env("WEBFLOW_API_BASE", p.wf.base_url().to_string())
-        .env("SMARTSUITE_API_BASE", p.ss.api_base().to_string())
-        .env(
-            "SMARTSUITE_WEBHOOKS_API_BASE",
-            p.ss.webhooks_base().to_string(),
-        )
+        .envs(p.settings())
         .output()
         .unwrap();
     assert!(

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use suiteflow_test_support::fixtures::TEST_KEY;
 use suiteflow_test_support::process::{free_port, terminate};
 
 use crate::support::Pipeline;
@@ -31,19 +30,15 @@ impl Binaries {
         );
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let mut env = vec![
-            ("DATABASE_URL", p.db.url().to_string()),
-            ("DATA_ENCRYPTION_KEY", TEST_KEY.to_string()),
-            ("INGRESS_ADDR", format!("127.0.0.1:{port}")),
-            ("WORKER_METRICS_ADDR", format!("127.0.0.1:{}", free_port())),
-            ("WEBFLOW_API_BASE", p.wf.base_url().to_string()),
-            ("SMARTSUITE_API_BASE", p.ss.api_base().to_string()),
+        let mut env = p.settings();
+        env.extend([
+            ("INGRESS_ADDR".into(), format!("127.0.0.1:{port}")),
             (
-                "SMARTSUITE_WEBHOOKS_API_BASE",
-                p.ss.webhooks_base().to_string(),
+                "WORKER_METRICS_ADDR".into(),
+                format!("127.0.0.1:{}", free_port()),
             ),
-        ];
-        env.extend(extra.iter().cloned());
+        ]);
+        env.extend(extra.iter().map(|(k, v)| ((*k).to_string(), v.clone())));
         let ingress = spawn(&ingress_bin, &env, &dir.path().join("ingress.log"));
         let worker = spawn(&worker_bin, &env, &dir.path().join("worker.log"));
         let binaries = Self {
@@ -115,11 +110,11 @@ impl Drop for Binaries {
     }
 }
 
-fn spawn(path: &std::path::Path, env: &[(&str, String)], log: &std::path::Path) -> Child {
+fn spawn(path: &std::path::Path, env: &[(String, String)], log: &std::path::Path) -> Child {
     let file = std::fs::File::create(log).unwrap();
     Command::new(path)
         .env_clear()
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .envs(env.iter().cloned())
         .stdout(Stdio::null())
         .stderr(file)
         .spawn()

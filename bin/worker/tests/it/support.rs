@@ -7,7 +7,7 @@ use suiteflow_crypto::SecretString;
 use suiteflow_settings::{Reader, Source};
 use suiteflow_store::{ConnectionId, EventStatus, Store};
 use suiteflow_test_support::TestDb;
-use suiteflow_test_support::fixtures::{ConnectionSpec, Products, TEST_KEY};
+use suiteflow_test_support::fixtures::{ConnectionSpec, Products, stand_in_settings};
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
 use suiteflow_test_support::webflow::{WebflowConfig, WebflowStandIn};
 use worker::Worker;
@@ -79,18 +79,11 @@ impl Pipeline {
             table,
         } = products;
 
-        let mut env: Vec<(String, String)> = vec![
-            ("DATABASE_URL".into(), db.url().into()),
-            ("DATA_ENCRYPTION_KEY".into(), TEST_KEY.into()),
+        let mut env = stand_in_settings(db.url(), &wf, &ss);
+        env.extend([
             ("INGRESS_ADDR".into(), "127.0.0.1:0".into()),
-            ("WEBFLOW_API_BASE".into(), wf.base_url().to_string()),
-            ("SMARTSUITE_API_BASE".into(), ss.api_base().to_string()),
-            (
-                "SMARTSUITE_WEBHOOKS_API_BASE".into(),
-                ss.webhooks_base().to_string(),
-            ),
             ("WORKER_BATCH_SIZE".into(), "100".into()),
-        ];
+        ]);
         env.extend(options.env.into_iter().map(|(k, v)| (k.to_string(), v)));
         let source = Source::new(None, env).unwrap();
 
@@ -120,23 +113,8 @@ impl Pipeline {
 
     /// Another worker over the same database (another replica).
     pub async fn another_worker(&self) -> Worker {
-        let env = vec![
-            ("DATABASE_URL".to_string(), self.db.url().to_string()),
-            ("DATA_ENCRYPTION_KEY".to_string(), TEST_KEY.to_string()),
-            (
-                "WEBFLOW_API_BASE".to_string(),
-                self.wf.base_url().to_string(),
-            ),
-            (
-                "SMARTSUITE_API_BASE".to_string(),
-                self.ss.api_base().to_string(),
-            ),
-            (
-                "SMARTSUITE_WEBHOOKS_API_BASE".to_string(),
-                self.ss.webhooks_base().to_string(),
-            ),
-            ("WORKER_BATCH_SIZE".to_string(), "100".to_string()),
-        ];
+        let mut env = self.settings();
+        env.push(("WORKER_BATCH_SIZE".into(), "100".into()));
         new_worker(&Source::new(None, env).unwrap(), Duration::from_secs(60)).await
     }
 
@@ -196,6 +174,11 @@ impl Pipeline {
 
     pub async fn store(&self) -> Store {
         store(self.db.url()).await
+    }
+
+    /// The settings that point a process at this pipeline's database and stand-ins.
+    pub fn settings(&self) -> Vec<(String, String)> {
+        stand_in_settings(self.db.url(), &self.wf, &self.ss)
     }
 
     /// The connection's row as the store reads it.

@@ -804,15 +804,31 @@ pub async fn dead_letter_ids(
     Ok(query.load(conn).await?)
 }
 
-/// One connection's event counts by status.
+/// One connection's event counts by status, of one kind or of all.
 pub async fn count_by_status_of(
     conn: &mut AsyncPgConnection,
     connection: ConnectionId,
+    kind: Option<EventKind>,
 ) -> Result<Vec<(EventStatus, i64)>, StoreError> {
-    Ok(events::table
+    let mut query = events::table
         .filter(events::connection_id.eq(connection))
         .group_by(events::status)
         .select((events::status, diesel::dsl::count_star()))
-        .load(conn)
+        .into_boxed();
+    if let Some(kind) = kind {
+        query = query.filter(events::kind.eq(kind));
+    }
+    Ok(query.load(conn).await?)
+}
+
+/// How many of `ids` are stored events (an acknowledged event must be one).
+pub async fn count_stored(
+    conn: &mut AsyncPgConnection,
+    ids: &[EventId],
+) -> Result<i64, StoreError> {
+    Ok(events::table
+        .filter(events::id.eq_any(ids))
+        .count()
+        .get_result(conn)
         .await?)
 }

@@ -5,8 +5,8 @@ use diesel_async::RunQueryDsl;
 use serde_json::json;
 use suiteflow_store::schema::events;
 use suiteflow_store::{
-    AsyncPgConnection, Completion, ConnectionStatus, Enqueued, EventId, EventStatus, NewEvent,
-    StoreError, queue, set_connection_status,
+    AsyncPgConnection, Completion, ConnectionStatus, Enqueued, EventId, EventKind, EventStatus,
+    NewEvent, StoreError, queue, set_connection_status,
 };
 use suiteflow_test_support::TestDb;
 use time::OffsetDateTime;
@@ -660,4 +660,48 @@ async fn queue_stats_count_what_keda_counts_and_age_every_waiting_event() {
         age >= Duration::from_secs(3_600) && age < Duration::from_secs(3_700),
         "{age:?}"
     );
+}
+
+#[tokio::test]
+async fn counts_by_status_of_one_connection_and_kind_and_of_stored_ids() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 2).await;
+    let mut conn = store.get().await.unwrap();
+    let connection = common::connection(&mut conn).await;
+    let other = common::connection(&mut conn).await;
+    let mut ids = Vec::new();
+    for key in ["k1", "k2"] {
+        let event = NewEvent::record(connection, "r", "record_updated", key);
+        let Enqueued::Inserted(id) = queue::enqueue(&mut conn, &event).await.unwrap() else {
+            panic!("{key} was new")
+        };
+        ids.push(id);
+    }
+    queue::enqueue(&mut conn, &NewEvent::pull(connection, "wh", "p"))
+        .await
+        .unwrap();
+    queue::enqueue(
+        &mut conn,
+        &NewEvent::record(other, "r", "record_updated", "k1"),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(
+        queue::count_by_status_of(&mut conn, connection, None)
+            .await
+            .unwrap(),
+        vec![(EventStatus::Queued, 3)]
+    );
+    assert_eq!(
+        queue::count_by_status_of(&mut conn, connection, Some(EventKind::Record))
+            .await
+            .unwrap(),
+        vec![(EventStatus::Queued, 2)]
+    );
+
+    let never_stored = EventId(uuid::Uuid::new_v4());
+    ids.push(never_stored);
+    assert_eq!(queue::count_stored(&mut conn, &ids).await.unwrap(), 2);
+    assert_eq!(queue::count_stored(&mut conn, &[]).await.unwrap(), 0);
 }

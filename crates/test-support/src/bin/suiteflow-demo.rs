@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use suiteflow_crypto::SecretString;
 use suiteflow_test_support::TestDb;
-use suiteflow_test_support::fixtures::{ConnectionSpec, Products, TEST_KEY};
+use suiteflow_test_support::fixtures::{ConnectionSpec, Products, stand_in_settings};
 use suiteflow_test_support::process::{free_port, terminate};
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
 use suiteflow_test_support::webflow::WebflowStandIn;
@@ -47,21 +47,17 @@ async fn main() {
 
     let ingress_port = free_port();
     let metrics_port = free_port();
-    let env = [
-        ("DATABASE_URL", db.url().to_string()),
-        ("DATA_ENCRYPTION_KEY", TEST_KEY.to_string()),
-        ("INGRESS_ADDR", format!("127.0.0.1:{ingress_port}")),
-        ("WORKER_METRICS_ADDR", format!("127.0.0.1:{metrics_port}")),
-        ("APP_URL", format!("http://127.0.0.1:{ingress_port}")),
-        ("WEBFLOW_API_BASE", wf.base_url().to_string()),
-        ("SMARTSUITE_API_BASE", ss.api_base().to_string()),
-        (
-            "SMARTSUITE_WEBHOOKS_API_BASE",
-            ss.webhooks_base().to_string(),
-        ),
-        ("LOG_LEVEL", "warn".to_string()),
-        ("PRETTY_LOGS", "true".to_string()),
-    ];
+    let mut env = stand_in_settings(db.url(), &wf, &ss);
+    env.extend(
+        [
+            ("INGRESS_ADDR", format!("127.0.0.1:{ingress_port}")),
+            ("WORKER_METRICS_ADDR", format!("127.0.0.1:{metrics_port}")),
+            ("APP_URL", format!("http://127.0.0.1:{ingress_port}")),
+            ("LOG_LEVEL", "warn".to_string()),
+            ("PRETTY_LOGS", "true".to_string()),
+        ]
+        .map(|(name, value)| (name.to_string(), value)),
+    );
     let mut ingress = spawn("ingress", &env);
     let mut worker = spawn("worker", &env);
     let base = format!("http://127.0.0.1:{ingress_port}");
@@ -195,11 +191,11 @@ async fn wait_ready(http: &reqwest::Client, url: &str) {
 }
 
 /// Starts a sibling binary (built by `just demo`) with the demo's environment.
-fn spawn(name: &str, env: &[(&str, String)]) -> Child {
+fn spawn(name: &str, env: &[(String, String)]) -> Child {
     let exe = std::env::current_exe().expect("own path");
     let path = exe.with_file_name(name);
     Command::new(&path)
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .envs(env.iter().cloned())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

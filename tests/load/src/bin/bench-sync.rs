@@ -21,7 +21,7 @@ use suiteflow_load::{
 use suiteflow_settings::{Reader, Source};
 use suiteflow_store::{ConnectionId, Store};
 use suiteflow_test_support::TestDb;
-use suiteflow_test_support::fixtures::{ConnectionSpec, Products, TEST_KEY};
+use suiteflow_test_support::fixtures::{ConnectionSpec, Products, stand_in_settings};
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
 use suiteflow_test_support::webflow::{WebflowConfig, WebflowStandIn};
 use tokio::sync::watch;
@@ -100,18 +100,11 @@ impl Pipeline {
             .await;
         let collection = products.collection;
 
-        let env: Vec<(String, String)> = vec![
-            ("DATABASE_URL".into(), db.url().into()),
-            ("DATA_ENCRYPTION_KEY".into(), TEST_KEY.into()),
+        let mut env = stand_in_settings(db.url(), &wf, &ss);
+        env.extend([
             ("INGRESS_ADDR".into(), "127.0.0.1:0".into()),
-            ("WEBFLOW_API_BASE".into(), wf.base_url().to_string()),
-            ("SMARTSUITE_API_BASE".into(), ss.api_base().to_string()),
-            (
-                "SMARTSUITE_WEBHOOKS_API_BASE".into(),
-                ss.webhooks_base().to_string(),
-            ),
             ("WORKER_BATCH_SIZE".into(), batch_size.to_string()),
-        ];
+        ]);
         let (ingress, stop_ingress) = start_ingress(env.clone())?;
         let source = Source::new(None, env).context("reading the settings")?;
 

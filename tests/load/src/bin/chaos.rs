@@ -22,22 +22,22 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
-use diesel::sql_types::{BigInt, Text};
-use diesel::{ExpressionMethods, QueryDsl, QueryableByName};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 use suiteflow_load::{
     install_crypto_provider, load_average, require_cluster, sign, start_ingress, verdict,
 };
-use suiteflow_store::{ConnectionId, NewEvent, Store};
+use suiteflow_store::{ConnectionId, EventId, EventKind, EventStatus, NewEvent, Store, queue};
 use suiteflow_test_support::TestDb;
-use suiteflow_test_support::fixtures::{ConnectionSpec, Products, TEST_KEY};
+use suiteflow_test_support::fixtures::{ConnectionSpec, Products, stand_in_settings};
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
 use suiteflow_test_support::webflow::{Fault, FaultRule, WebflowConfig, WebflowStandIn};
 
 const SECRET: &str = "chaos-hmac-secret";
 /// Longest a run may take to settle once its faults stop.
 const SETTLE: Duration = Duration::from_secs(240);
+/// More events than any run makes (the kill-worker run allows at most 20,000).
+const MAX_EVENTS: i64 = 100_000;
 
 #[derive(Parser, Debug)]
 #[command(about = "Chaos runs (issue 10)")]
@@ -186,15 +186,8 @@ impl World {
 
     /// The settings both processes read, plus `extra`.
     fn env(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-        let mut env: Vec<(String, String)> = vec![
-            ("DATABASE_URL".into(), self.db.url().into()),
-            ("DATA_ENCRYPTION_KEY".into(), TEST_KEY.into()),
-            ("WEBFLOW_API_BASE".into(), self.wf.base_url().to_string()),
-            ("SMARTSUITE_API_BASE".into(), self.ss.api_base().to_string()),
-            (
-                "SMARTSUITE_WEBHOOKS_API_BASE".into(),
-                self.ss.webhooks_base().to_string(),
-            ),
+        let mut env = stand_in_settings(self.db.url(), &self.wf, &self.ss);
+        env.extend([
             (
                 "WORKER_METRICS_ADDR".into(),
                 format!("127.0.0.1:{}", suiteflow_test_support::process::free_port()),
@@ -204,7 +197,7 @@ impl World {
                 "LOG_LEVEL".into(),
                 std::env::var("CHAOS_LOG_LEVEL").unwrap_or_else(|_| "warn".into()),
             ),
-        ];
+        ]);
         for (k, v) in extra {
             env.retain(|(name, _)| name != k);
             env.push(((*k).into(), (*v).into()));
@@ -254,32 +247,33 @@ impl World {
 
     /// Events by status.
     async fn statuses(&self) -> anyhow::Result<BTreeMap<String, i64>> {
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = Text)]
-            status: String,
-            #[diesel(sql_type = BigInt)]
-            n: i64,
-        }
         let mut conn = AsyncPgConnection::establish(self.db.url()).await?;
-        let rows: Vec<Row> = diesel::sql_query(
-            "SELECT status::text AS status, count(*) AS n FROM events WHERE kind = 'record' GROUP BY status",
-        )
-        .load(&mut conn)
-        .await?;
-        Ok(rows.into_iter().map(|r| (r.status, r.n)).collect())
+        let counts =
+            queue::count_by_status_of(&mut conn, self.connection, Some(EventKind::Record)).await?;
+        Ok(counts
+            .into_iter()
+            .map(|(status, n)| (status.as_str().to_string(), n))
+            .collect())
+    }
+
+    /// The record events of the run's connection, at most [`MAX_EVENTS`].
+    async fn record_events(&self) -> anyhow::Result<Vec<queue::Event>> {
+        let mut conn = AsyncPgConnection::establish(self.db.url()).await?;
+        let events = queue::list_events(&mut conn, None, Some(self.connection), MAX_EVENTS).await?;
+        Ok(events
+            .into_iter()
+            .filter(|e| e.kind == EventKind::Record)
+            .collect())
     }
 
     /// The idempotency keys of the record events queued (for pulled SmartSuite events, their
     /// `event_id`s).
     async fn record_keys(&self) -> anyhow::Result<BTreeSet<String>> {
-        let mut conn = AsyncPgConnection::establish(self.db.url()).await?;
-        Ok(suiteflow_store::schema::events::table
-            .filter(suiteflow_store::schema::events::kind.eq(suiteflow_store::EventKind::Record))
-            .select(suiteflow_store::schema::events::idempotency_key)
-            .load::<String>(&mut conn)
+        Ok(self
+            .record_events()
             .await?
             .into_iter()
+            .map(|e| e.idempotency_key)
             .collect())
     }
 
@@ -319,26 +313,17 @@ impl World {
 
     /// Prints why events were dead-lettered (when a run failed).
     async fn show_dead_letters(&self) -> anyhow::Result<()> {
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = Text)]
-            error: String,
-            #[diesel(sql_type = BigInt)]
-            n: i64,
-            #[diesel(sql_type = BigInt)]
-            attempts: i64,
+        // error → (events, most attempts)
+        let mut by_error: BTreeMap<String, (usize, i32)> = BTreeMap::new();
+        for event in self.record_events().await? {
+            if event.status == EventStatus::DeadLetter {
+                let entry = by_error.entry(event.error.unwrap_or_default()).or_default();
+                entry.0 += 1;
+                entry.1 = entry.1.max(event.attempts);
+            }
         }
-        let mut conn = AsyncPgConnection::establish(self.db.url()).await?;
-        let rows: Vec<Row> = diesel::sql_query(
-            "SELECT coalesce(error, '') AS error, count(*) AS n, max(attempts)::bigint AS attempts FROM events WHERE status = 'dead_letter' GROUP BY 1",
-        )
-        .load(&mut conn)
-        .await?;
-        for row in rows {
-            println!(
-                "  dead-lettered: {} × {:?} (attempts up to {})",
-                row.n, row.error, row.attempts
-            );
+        for (error, (n, attempts)) in by_error {
+            println!("  dead-lettered: {n} × {error:?} (attempts up to {attempts})");
         }
         Ok(())
     }
@@ -505,10 +490,10 @@ async fn pg_restart() -> anyhow::Result<Row> {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
-    let accepted: Vec<uuid::Uuid> = answers
+    let accepted: Vec<EventId> = answers
         .iter()
         .filter(|a| a.status == 202)
-        .filter_map(|a| a.event_id.as_deref()?.parse().ok())
+        .filter_map(|a| a.event_id.as_deref()?.parse().ok().map(EventId))
         .collect();
     let accepted_202 = answers.iter().filter(|a| a.status == 202).count();
     let during: Vec<&Answer> = answers
@@ -528,17 +513,9 @@ async fn pg_restart() -> anyhow::Result<Row> {
         .filter(|a| a.status == 202 && a.at > up_at)
         .map(|a| a.at - up_at)
         .min();
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
     let mut conn = AsyncPgConnection::establish(w.db.url()).await?;
-    let rows: Count = diesel::sql_query("SELECT count(*) AS n FROM events WHERE id = ANY($1)")
-        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&accepted)
-        .get_result(&mut conn)
-        .await?;
-    let ok = rows.n as usize == accepted_202
+    let stored = queue::count_stored(&mut conn, &accepted).await?;
+    let ok = usize::try_from(stored)? == accepted_202
         && accepted.len() == accepted_202
         && unavailable_during > 0
         && other == 0
@@ -549,7 +526,7 @@ async fn pg_restart() -> anyhow::Result<Row> {
         outcome: format!(
             "{} requests: {accepted_202} × 202, {} of them with their row; crashed for {:.1} s: {unavailable_during} × 503 meanwhile; other statuses {other}, unanswered {no_answer}; first 202 {} after it was back",
             answers.len(),
-            rows.n,
+            stored,
             (up_at - down_at).as_secs_f64(),
             recovered_after.map_or("never".into(), |d| format!("{} ms", d.as_millis())),
         ),
