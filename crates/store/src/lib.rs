@@ -38,7 +38,7 @@ pub use listener::{Listener, Wakeup};
 pub use locks::{acquire_lock, release_lock};
 pub use mappings::{Mapping, NewMapping, get_mapping, set_mapping};
 pub use migrate::{MIGRATIONS, run_migrations};
-pub use pool::{PooledConnection, Store, establish_configured};
+pub use pool::{PooledConnection, Store, establish_configured, server_setting};
 pub use queue::{Completion, Enqueued, Event, NewEvent};
 pub use rate_limit::{Rate, Take, WEBFLOW_BUCKET, reset_bucket, take, take_from};
 pub use secrets::SecretColumn;

@@ -123,3 +123,23 @@ mod tests {
         );
     }
 }
+
+/// The value of a server setting (`current_setting(name)`), such as `synchronous_commit`, for
+/// tools that report the conditions of a measurement.
+pub async fn server_setting(
+    conn: &mut AsyncPgConnection,
+    name: &str,
+) -> Result<String, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let row: Setting = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query("SELECT current_setting($1) AS value")
+            .bind::<diesel::sql_types::Text, _>(name),
+        conn,
+    )
+    .await?;
+    Ok(row.value)
+}

@@ -9,8 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use diesel::QueryableByName;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use suiteflow_crypto::SecretString;
 
 /// Fails unless the process runs under `scripts/with-postgres.sh` (which sets both variables).
@@ -95,22 +94,14 @@ pub async fn event_rows(url: &str) -> anyhow::Result<i64> {
     Ok(counts.iter().map(|(_, n)| n).sum())
 }
 
-/// The value of a server setting (`SHOW name`).
+/// The value of a server setting of the database at `url`.
 pub async fn server_setting(url: &str, name: &str) -> anyhow::Result<String> {
-    #[derive(QueryableByName)]
-    struct Setting {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        value: String,
-    }
     let mut conn = AsyncPgConnection::establish(url)
         .await
         .context("connecting to the bench database")?;
-    let row: Setting = diesel::sql_query("SELECT current_setting($1) AS value")
-        .bind::<diesel::sql_types::Text, _>(name)
-        .get_result(&mut conn)
+    suiteflow_store::server_setting(&mut conn, name)
         .await
-        .with_context(|| format!("reading {name}"))?;
-    Ok(row.value)
+        .with_context(|| format!("reading {name}"))
 }
 
 /// `PASS` or `MISS`.
