@@ -110,20 +110,6 @@ fn session_setup_sql(statement_timeout: Duration, application_name: &str) -> Str
     format!("SET statement_timeout = {millis}; SET application_name = '{name}'")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn setup_quotes_the_application_name() {
-        let sql = session_setup_sql(Duration::from_secs(5), "it's\nworker");
-        assert_eq!(
-            sql,
-            "SET statement_timeout = 5000; SET application_name = 'it''sworker'"
-        );
-    }
-}
-
 /// The value of a server setting (`current_setting(name)`), such as `synchronous_commit`, for
 /// tools that report the conditions of a measurement.
 pub async fn server_setting(
@@ -142,4 +128,18 @@ pub async fn server_setting(
     )
     .await?;
     Ok(row.value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_quotes_the_application_name() {
+        let sql = session_setup_sql(Duration::from_secs(5), "it's\nworker");
+        assert_eq!(
+            sql,
+            "SET statement_timeout = 5000; SET application_name = 'it''sworker'"
+        );
+    }
 }

@@ -10,11 +10,7 @@ struct Setting {
 }
 
 async fn show(conn: &mut suiteflow_store::AsyncPgConnection, name: &str) -> String {
-    diesel::sql_query(format!("SELECT current_setting('{name}') AS value"))
-        .get_result::<Setting>(conn)
-        .await
-        .unwrap()
-        .value
+    suiteflow_store::server_setting(conn, name).await.unwrap()
 }
 
 #[tokio::test]
