@@ -224,16 +224,7 @@ async fn a_refused_token_stops_the_connection_and_keeps_its_events() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_last_attempt_dead_letters_with_the_error_kept() {
-    let p = Pipeline::start_with(Options {
-        spec: ConnectionSpec {
-            rate_limit_per_min: 1000,
-            retry_backoff_ms: 1,
-            max_retries: 3,
-            ..ConnectionSpec::default()
-        },
-        ..Options::default()
-    })
-    .await;
+    let p = Pipeline::start_with_retries(1, 3).await;
     // A first record warms the connection (schemas fetched), then every create fails.
     p.accept(
         "record_created",
@@ -252,23 +243,17 @@ async fn the_last_attempt_dead_letters_with_the_error_kept() {
     )
     .await;
     p.sync().await;
-    assert_dead_lettered_after(&p, "rec_1", 3, "503").await;
+    let [event] = p.events_of("rec_1").await.try_into().unwrap();
+    assert_eq!((event.status, event.attempts), (EventStatus::DeadLetter, 3));
+    let error = event.error.unwrap_or_default();
+    assert!(error.contains("503"), "{error}");
     p.wf.clear_faults();
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreadable_collection_backs_off_without_spending_or_dead_lettering_events() {
     let base = Duration::from_secs(10);
-    let p = Pipeline::start_with(Options {
-        spec: ConnectionSpec {
-            rate_limit_per_min: 1000,
-            retry_backoff_ms: 10_000,
-            max_retries: 2,
-            ..ConnectionSpec::default()
-        },
-        ..Options::default()
-    })
-    .await;
+    let p = Pipeline::start_with_retries(10_000, 2).await;
     // A cold worker must read the collection's schema first, and Webflow keeps failing it.
     p.wf.inject(FaultRule::new(Fault::Status(503), 1000).method("GET"));
     p.accept(
@@ -307,18 +292,6 @@ async fn an_unreadable_collection_backs_off_without_spending_or_dead_lettering_e
     assert_eq!((event.status, event.attempts), (EventStatus::Success, 1));
     assert_eq!(p.items().len(), 1);
     assert_eq!(p.connection_row().await.consecutive_errors, 0);
-}
-
-async fn assert_dead_lettered_after(p: &Pipeline, record: &str, attempts: i32, error: &str) {
-    let events = p.events_of(record).await;
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0].status, EventStatus::DeadLetter);
-    assert_eq!(events[0].attempts, attempts);
-    assert!(
-        events[0].error.clone().unwrap_or_default().contains(error),
-        "{:?}",
-        events[0].error
-    );
 }
 
 /// Creates a record while Webflow answers its create with `fault`, then updates it: there is

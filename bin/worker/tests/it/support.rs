@@ -176,6 +176,21 @@ impl Pipeline {
         store(self.db.url()).await
     }
 
+    /// A pipeline whose connection retries `max_retries` times from `retry_backoff_ms`, with a
+    /// Webflow budget that never gets in the way.
+    pub async fn start_with_retries(retry_backoff_ms: i32, max_retries: i32) -> Self {
+        Self::start_with(Options {
+            spec: ConnectionSpec {
+                rate_limit_per_min: 1000,
+                retry_backoff_ms,
+                max_retries,
+                ..ConnectionSpec::default()
+            },
+            ..Options::default()
+        })
+        .await
+    }
+
     /// The settings that point a process at this pipeline's database and stand-ins.
     pub fn settings(&self) -> Vec<(String, String)> {
         stand_in_settings(self.db.url(), &self.wf, &self.ss)
