@@ -197,13 +197,7 @@ async fn a_refused_token_stops_the_connection_and_keeps_its_events() {
             .await
             .unwrap();
     }
-    p.accept(
-        "record_created",
-        "rec_1",
-        json!({"title": "X", "price": "1"}),
-        "k",
-    )
-    .await;
+    p.accept_a_create("rec_1").await;
     p.worker.run_until_empty().await.unwrap();
     assert_eq!(
         p.count(EventStatus::Queued).await,
@@ -235,13 +229,7 @@ async fn the_last_attempt_dead_letters_with_the_error_kept() {
     .await;
     p.sync().await;
     p.wf.fail_next(100, 503);
-    p.accept(
-        "record_created",
-        "rec_1",
-        json!({"title": "X", "price": "1"}),
-        "k",
-    )
-    .await;
+    p.accept_a_create("rec_1").await;
     p.sync().await;
     let [event] = p.events_of("rec_1").await.try_into().unwrap();
     assert_eq!((event.status, event.attempts), (EventStatus::DeadLetter, 3));
@@ -256,13 +244,7 @@ async fn an_unreadable_collection_backs_off_without_spending_or_dead_lettering_e
     let p = Pipeline::start_with_retries(10_000, 2).await;
     // A cold worker must read the collection's schema first, and Webflow keeps failing it.
     p.wf.inject(FaultRule::new(Fault::Status(503), 1000).method("GET"));
-    p.accept(
-        "record_created",
-        "rec_1",
-        json!({"title": "X", "price": "1"}),
-        "k",
-    )
-    .await;
+    p.accept_a_create("rec_1").await;
     // More rounds than the connection's attempts: none is spent, and the wait doubles.
     for round in 1..=3u32 {
         let before = OffsetDateTime::now_utc();

@@ -191,6 +191,12 @@ impl Pipeline {
         .await
     }
 
+    /// Accepts a `record_created` push for `record` (title "X", price 1; its id is its key).
+    pub async fn accept_a_create(&self, record: &str) {
+        let data = json!({"title": "X", "price": "1"});
+        self.accept("record_created", record, data, record).await;
+    }
+
     /// The settings that point a process at this pipeline's database and stand-ins.
     pub fn settings(&self) -> Vec<(String, String)> {
         stand_in_settings(self.db.url(), &self.wf, &self.ss)
