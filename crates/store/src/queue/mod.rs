@@ -683,8 +683,8 @@ pub async fn requeue(conn: &mut AsyncPgConnection, id: EventId) -> Result<bool, 
 /// connections.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueStats {
-    /// The events a worker could claim now (queued, or failed and due for a retry): what KEDA
-    /// scales the worker on (`worker_queue_depth`).
+    /// The events a worker could claim now (queued or failed, and due: not rescheduled for
+    /// later): what KEDA scales the worker on (`worker_queue_depth`).
     pub depth: i64,
     /// How long the oldest waiting event has waited, one waiting for a retry included;
     /// `None` when nothing waits (`worker_oldest_event_age_seconds`).
