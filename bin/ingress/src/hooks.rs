@@ -35,14 +35,9 @@ pub async fn push(
     suiteflow_telemetry::continue_from(&span, |name| {
         request.headers().get(name).and_then(|v| v.to_str().ok())
     });
-    let outcome = match body {
-        Ok(body) => {
-            accept_push(&request, &path, &body, &state)
-                .instrument(span)
-                .await
-        }
-        Err(refused) => Err(refused),
-    };
+    let outcome = async { accept_push(&request, &path, &body?, &state).await }
+        .instrument(span)
+        .await;
     crate::metrics::record("push", &outcome);
     outcome
 }
@@ -137,14 +132,9 @@ pub async fn smartsuite_notification(
 ) -> Result<HttpResponse, ApiError> {
     let (connection_id, token) = path.into_inner();
     let span = tracing::info_span!("webhook", otel.kind = "server", route = "smartsuite");
-    let outcome = match body {
-        Ok(body) => {
-            accept_notification(&connection_id, &token, &body, &state)
-                .instrument(span)
-                .await
-        }
-        Err(refused) => Err(refused),
-    };
+    let outcome = async { accept_notification(&connection_id, &token, &body?, &state).await }
+        .instrument(span)
+        .await;
     crate::metrics::record("smartsuite", &outcome);
     outcome
 }
