@@ -9,6 +9,9 @@ use bytes::Bytes;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use tower::retry::Policy;
+use tower::retry::backoff::{
+    Backoff as _, ExponentialBackoff, ExponentialBackoffMaker, InvalidBackoff, MakeBackoff as _,
+};
 use tower::{BoxError, Service};
 
 /// Installs rustls' ring crypto provider as the process default, once; later calls do nothing.
@@ -126,16 +129,40 @@ impl Service<ApiRequest> for Exchange {
     }
 }
 
+/// Up to this share of a wait is added at random, so that clients failing together do not
+/// retry together.
+const RETRY_JITTER: f64 = 0.3;
+
 /// tower's `Retry` policy: transient failures (5xx, 408, timeouts, connection errors) of
-/// idempotent requests are sent again with exponential backoff, and a 429 of any request up to
-/// `rate_limited_remaining` times (a 429 was not applied; a layer below holds the retry until
-/// the pause is over). Cloned per request by tower, so the counts are per request.
+/// idempotent requests are sent again after tower's jittered exponential backoff, and a 429 of
+/// any request is sent again at once, up to `rate_limited_retries` times: a 429 was not
+/// applied, and this is only for a stack with a layer below that holds the retry until the
+/// API's pause is over (SmartSuite's key limiter). Cloned per request by tower, so the counts
+/// and the backoff are per request.
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
-    pub remaining: u32,
-    pub rate_limited_remaining: u32,
-    pub backoff: Duration,
-    pub max_backoff: Duration,
+    remaining: u32,
+    rate_limited_remaining: u32,
+    backoff: ExponentialBackoff,
+}
+
+impl RetryPolicy {
+    /// `retries` attempts more for a transient failure, waiting `first`, then twice as long
+    /// each time up to `max` (each plus up to 30 %, within `max`); `rate_limited_retries` for a
+    /// 429. Refused when `max` is zero or below `first`.
+    pub fn new(
+        retries: u32,
+        rate_limited_retries: u32,
+        first: Duration,
+        max: Duration,
+    ) -> Result<Self, InvalidBackoff> {
+        let mut maker = ExponentialBackoffMaker::new(first, max, RETRY_JITTER, Default::default())?;
+        Ok(Self {
+            remaining: retries,
+            rate_limited_remaining: rate_limited_retries,
+            backoff: maker.make_backoff(),
+        })
+    }
 }
 
 impl Policy<ApiRequest, ApiResponse, BoxError> for RetryPolicy {
@@ -161,10 +188,8 @@ impl Policy<ApiRequest, ApiResponse, BoxError> for RetryPolicy {
             return None;
         }
         self.remaining -= 1;
-        let wait = self.backoff;
-        self.backoff = (self.backoff * 2).min(self.max_backoff);
-        tracing::debug!(method = %req.method, host = req.url.host_str(), path = req.url.path(), ?wait, "retrying a transient failure");
-        Some(tokio::time::sleep(wait))
+        tracing::debug!(method = %req.method, host = req.url.host_str(), path = req.url.path(), "retrying a transient failure");
+        Some(self.backoff.next_backoff())
     }
 
     fn clone_request(&mut self, req: &ApiRequest) -> Option<ApiRequest> {
@@ -242,12 +267,13 @@ mod tests {
     }
 
     fn policy(rate_limited: u32) -> RetryPolicy {
-        RetryPolicy {
-            remaining: 2,
-            rate_limited_remaining: rate_limited,
-            backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_millis(150),
-        }
+        RetryPolicy::new(
+            2,
+            rate_limited,
+            Duration::from_millis(100),
+            Duration::from_millis(150),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
     }
 
     // Paused: the clock does not move, so a sleep's deadline is exactly now + its wait.
@@ -255,10 +281,16 @@ mod tests {
     async fn transient_failures_of_idempotent_requests_are_retried_with_growing_waits() {
         let mut p = policy(0);
         let mut get = request(Method::GET);
-        for expected in [100, 150] {
+        // 100 ms plus up to 30 %, then doubled but capped at 150 ms (jitter stays within it).
+        for (least, most) in [(100, 130), (150, 150)] {
             let sleep = p.retry(&mut get, &mut answer(503));
-            let wait = sleep.map(|s| s.deadline() - tokio::time::Instant::now());
-            assert_eq!(wait, Some(Duration::from_millis(expected)));
+            let wait = sleep
+                .map(|s| s.deadline() - tokio::time::Instant::now())
+                .unwrap_or_default();
+            assert!(
+                wait >= Duration::from_millis(least) && wait <= Duration::from_millis(most),
+                "{wait:?} not in {least}..={most} ms"
+            );
         }
         assert!(
             p.retry(&mut get, &mut answer(503)).is_none(),

@@ -89,7 +89,8 @@ impl SmartSuiteClientBuilder {
         self
     }
 
-    /// First wait between attempts, doubled each time up to `max` (default 500 ms, 5 s).
+    /// First wait between attempts, doubled each time up to `max`, each plus up to 30 % within
+    /// `max` (default 500 ms, 5 s).
     pub fn retry_backoff(mut self, first: Duration, max: Duration) -> Self {
         self.retry_backoff = first;
         self.max_retry_backoff = max.max(first);
@@ -138,9 +139,7 @@ impl SmartSuiteClientBuilder {
                 ),
             ],
         )
-        .map_err(|_| {
-            Error::Config("the API key or account id is not a valid header value".into())
-        })?;
+        .map_err(|e| Error::Config(e.to_string()))?;
         let limited = tower::Layer::layer(
             &KeyLimitLayer {
                 limiter: Arc::clone(&limiter),
@@ -148,12 +147,13 @@ impl SmartSuiteClientBuilder {
             },
             Timeout::new(exchange, self.timeout),
         );
-        let policy = RetryPolicy {
-            remaining: self.max_retries,
-            rate_limited_remaining: self.rate_limited_retries,
-            backoff: self.retry_backoff,
-            max_backoff: self.max_retry_backoff,
-        };
+        let policy = RetryPolicy::new(
+            self.max_retries,
+            self.rate_limited_retries,
+            self.retry_backoff,
+            self.max_retry_backoff,
+        )
+        .map_err(|e| Error::Config(format!("retry backoff: {e}")))?;
         Ok(SmartSuiteClient {
             inner: Arc::new(Inner {
                 api_base: self.api_base,

@@ -56,7 +56,8 @@ impl WebflowClientBuilder {
         self
     }
 
-    /// First wait between attempts, doubled each time up to `max` (default 250 ms, 5 s).
+    /// First wait between attempts, doubled each time up to `max`, each plus up to 30 % within
+    /// `max` (default 250 ms, 5 s).
     pub fn retry_backoff(mut self, first: Duration, max: Duration) -> Self {
         self.retry_backoff = first;
         self.max_retry_backoff = max.max(first);
@@ -85,13 +86,15 @@ impl WebflowClientBuilder {
                 format!("Bearer {}", self.token.expose()),
             )],
         )
-        .map_err(|_| Error::Config("the API token is not a valid header value".into()))?;
-        let policy = RetryPolicy {
-            remaining: self.max_retries,
-            rate_limited_remaining: 0,
-            backoff: self.retry_backoff,
-            max_backoff: self.max_retry_backoff,
-        };
+        .map_err(|e| Error::Config(format!("the API token: {e}")))?;
+        // A 429 is the caller's to wait out (`Retry-After`), never retried here.
+        let policy = RetryPolicy::new(
+            self.max_retries,
+            0,
+            self.retry_backoff,
+            self.max_retry_backoff,
+        )
+        .map_err(|e| Error::Config(format!("retry backoff: {e}")))?;
         let service = Retry::new(policy, Timeout::new(exchange, self.timeout));
         Ok(WebflowClient {
             inner: Arc::new(Inner {
