@@ -100,7 +100,7 @@ pub fn trace_context(span: &tracing::Span) -> Option<Value> {
 }
 
 /// Makes `span` a child of a stored trace context (from [`trace_context`]). A missing or
-/// malformed context leaves `span` a root.
+/// malformed context leaves `span` as it was.
 pub fn continue_trace(span: &tracing::Span, stored: &Value) {
     continue_from(span, |name| stored.get(name).and_then(Value::as_str));
 }

@@ -3,6 +3,8 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use suiteflow_test_support::process::{free_port, terminate};
+
 use serde_json::Value;
 
 use crate::support::*;
@@ -73,10 +75,7 @@ async fn liveness_readiness_and_metrics_answer() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_stops_the_process_cleanly() {
     let db = suiteflow_test_support::TestDb::new().await;
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ingress"))
         .env_clear()
         .env("DATABASE_URL", db.url())
@@ -96,22 +95,7 @@ async fn sigterm_stops_the_process_cleanly() {
     })
     .await;
     assert!(up, "ingress did not come up");
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let mut status = None;
-    for _ in 0..100 {
-        if let Some(s) = child.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let status = status.unwrap_or_else(|| {
-        let _ = child.kill();
-        panic!("ingress did not stop within 10 s of SIGTERM")
-    });
+    let status = terminate(&mut child, Duration::from_secs(10))
+        .expect("ingress did not stop within 10 s of SIGTERM");
     assert!(status.success(), "{status:?}");
 }

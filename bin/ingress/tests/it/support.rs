@@ -102,7 +102,6 @@ impl TestApp {
             .unwrap();
     }
 
-    /// Rows in `events` (all kinds).
     /// The Prometheus text of `GET /metrics`.
     pub async fn metrics(&self) -> String {
         self.http
@@ -115,6 +114,7 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Rows in `events` (all kinds).
     pub async fn event_count(&self) -> i64 {
         #[derive(QueryableByName)]
         struct Count {

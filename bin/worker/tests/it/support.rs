@@ -118,13 +118,13 @@ impl Pipeline {
         new_worker(&Source::new(None, env).unwrap(), Duration::from_secs(60)).await
     }
 
-    /// Sends a signed push through the ingress; returns the HTTP status.
     /// Pushes a signed event and asserts the ingress accepted it (202).
     pub async fn accept(&self, event_type: &str, record_id: &str, data: Value, key: &str) {
         let status = self.push(event_type, record_id, data, key).await;
         assert_eq!(status, 202, "{event_type} {record_id} (key {key})");
     }
 
+    /// Sends a signed push through the ingress; returns the HTTP status.
     pub async fn push(&self, event_type: &str, record_id: &str, data: Value, key: &str) -> u16 {
         let body =
             json!({"event_type": event_type, "record_id": record_id, "data": data}).to_string();

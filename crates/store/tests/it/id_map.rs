@@ -110,6 +110,17 @@ async fn the_other_records_holding_a_slug_are_found_and_the_record_itself_is_not
     id_map::mark_synced(&mut conn, other, "item-9", Some("sofa"), "h")
         .await
         .unwrap();
+    // Another connection's record with the same slug is not this connection's.
+    let elsewhere = common::connection(&mut conn).await;
+    id_map::mark_synced(
+        &mut conn,
+        RecordKey::smartsuite(elsewhere, "x"),
+        "item-7",
+        Some("sofa"),
+        "h",
+    )
+    .await
+    .unwrap();
     let others = id_map::others_with_slug(&mut conn, mine, "sofa")
         .await
         .unwrap();
