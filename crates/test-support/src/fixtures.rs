@@ -242,3 +242,40 @@ impl Products {
         id
     }
 }
+
+/// A test database and both stand-ins holding the [`Products`] schema, with one connection
+/// between them: what the worker tests, the demo, `bench-sync` and `chaos` start from.
+pub struct ProductsWorld {
+    pub db: crate::TestDb,
+    pub wf: crate::webflow::WebflowStandIn,
+    pub ss: crate::smartsuite::SmartSuiteStandIn,
+    pub products: Products,
+    pub connection: ConnectionId,
+}
+
+impl ProductsWorld {
+    /// A Webflow stand-in configured by `webflow`, a default SmartSuite stand-in, and the
+    /// connection of `spec` (joined to them by [`Products::spec`]) with `mapping`.
+    pub async fn start(
+        webflow: crate::webflow::WebflowConfig,
+        spec: ConnectionSpec,
+        mapping: serde_json::Value,
+    ) -> Self {
+        let db = crate::TestDb::new().await;
+        let wf = crate::webflow::WebflowStandIn::start_with(webflow)
+            .await
+            .unwrap_or_else(|e| panic!("Webflow stand-in: {e}"));
+        let ss = crate::smartsuite::SmartSuiteStandIn::start()
+            .await
+            .unwrap_or_else(|e| panic!("SmartSuite stand-in: {e}"));
+        let products = Products::add(&wf, &ss);
+        let connection = products.connect(db.url(), &wf, &ss, spec, mapping).await;
+        Self {
+            db,
+            wf,
+            ss,
+            products,
+            connection,
+        }
+    }
+}

@@ -7,7 +7,9 @@ use suiteflow_crypto::SecretString;
 use suiteflow_settings::{Reader, Source};
 use suiteflow_store::{ConnectionId, EventStatus, Store};
 use suiteflow_test_support::TestDb;
-use suiteflow_test_support::fixtures::{ConnectionSpec, Products, stand_in_settings};
+use suiteflow_test_support::fixtures::{
+    ConnectionSpec, Products, ProductsWorld, stand_in_settings,
+};
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
 use suiteflow_test_support::webflow::{WebflowConfig, WebflowStandIn};
 use worker::Worker;
@@ -62,22 +64,22 @@ impl Pipeline {
 
     pub async fn start_with(options: Options) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let db = TestDb::new().await;
-        let wf = WebflowStandIn::start_with(options.webflow).await.unwrap();
-        let ss = SmartSuiteStandIn::start().await.unwrap();
-        let products = Products::add(&wf, &ss);
         let spec = ConnectionSpec {
             webhook_secret: SECRET.into(),
             ..options.spec
         };
-        let connection = products
-            .connect(db.url(), &wf, &ss, spec, Products::mapping())
-            .await;
-        let Products {
-            collection,
-            solution,
-            table,
-        } = products;
+        let ProductsWorld {
+            db,
+            wf,
+            ss,
+            products:
+                Products {
+                    collection,
+                    solution,
+                    table,
+                },
+            connection,
+        } = ProductsWorld::start(options.webflow, spec, Products::mapping()).await;
 
         let mut env = stand_in_settings(db.url(), &wf, &ss);
         env.extend([

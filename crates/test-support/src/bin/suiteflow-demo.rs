@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use suiteflow_crypto::SecretString;
-use suiteflow_test_support::TestDb;
-use suiteflow_test_support::fixtures::{ConnectionSpec, Products, stand_in_settings};
+use suiteflow_test_support::fixtures::{
+    ConnectionSpec, Products, ProductsWorld, stand_in_settings,
+};
 use suiteflow_test_support::process::{free_port, terminate};
-use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
-use suiteflow_test_support::webflow::WebflowStandIn;
+use suiteflow_test_support::webflow::{WebflowConfig, WebflowStandIn};
 
 const SECRET: &str = "demo-webhook-secret";
 
@@ -26,19 +26,19 @@ async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let started = Instant::now();
 
-    let db = TestDb::new().await;
-    let wf = WebflowStandIn::start().await.expect("Webflow stand-in");
-    let ss = SmartSuiteStandIn::start()
-        .await
-        .expect("SmartSuite stand-in");
-    let products = Products::add(&wf, &ss);
     let mut mapping = Products::mapping();
     mapping["fieldMap"]["category"] = json!({"type": "direct", "source": "category"});
     let spec = ConnectionSpec {
         webhook_secret: SECRET.into(),
         ..ConnectionSpec::default()
     };
-    let connection = products.connect(db.url(), &wf, &ss, spec, mapping).await;
+    let ProductsWorld {
+        db,
+        wf,
+        ss,
+        products,
+        connection,
+    } = ProductsWorld::start(WebflowConfig::default(), spec, mapping).await;
     let collection = products.collection;
     println!(
         "connection {}  (SmartSuite table → Webflow collection {collection})",

@@ -21,7 +21,9 @@ use suiteflow_load::{
 use suiteflow_settings::{Reader, Source};
 use suiteflow_store::{ConnectionId, Store};
 use suiteflow_test_support::TestDb;
-use suiteflow_test_support::fixtures::{ConnectionSpec, Products, stand_in_settings};
+use suiteflow_test_support::fixtures::{
+    ConnectionSpec, Products, ProductsWorld, stand_in_settings,
+};
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
 use suiteflow_test_support::webflow::{WebflowConfig, WebflowStandIn};
 use tokio::sync::watch;
@@ -85,19 +87,19 @@ impl Pipeline {
         rate_limit_per_min: i32,
         batch_size: u32,
     ) -> anyhow::Result<Self> {
-        let db = TestDb::new().await;
-        let wf = WebflowStandIn::start_with(webflow).await?;
-        let ss = SmartSuiteStandIn::start().await?;
-        let products = Products::add(&wf, &ss);
         let spec = ConnectionSpec {
             webhook_secret: SECRET.into(),
             rate_limit_per_min,
             retry_backoff_ms: 100,
             ..ConnectionSpec::default()
         };
-        let connection = products
-            .connect(db.url(), &wf, &ss, spec, Products::mapping())
-            .await;
+        let ProductsWorld {
+            db,
+            wf,
+            ss,
+            products,
+            connection,
+        } = ProductsWorld::start(webflow, spec, Products::mapping()).await;
         let collection = products.collection;
 
         let mut env = stand_in_settings(db.url(), &wf, &ss);

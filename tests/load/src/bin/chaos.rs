@@ -29,7 +29,9 @@ use suiteflow_load::{
 };
 use suiteflow_store::{ConnectionId, EventId, EventKind, EventStatus, NewEvent, Store, queue};
 use suiteflow_test_support::TestDb;
-use suiteflow_test_support::fixtures::{ConnectionSpec, Products, stand_in_settings};
+use suiteflow_test_support::fixtures::{
+    ConnectionSpec, Products, ProductsWorld, stand_in_settings,
+};
 use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
 use suiteflow_test_support::webflow::{Fault, FaultRule, WebflowConfig, WebflowStandIn};
 
@@ -148,15 +150,11 @@ struct World {
 impl World {
     /// Webflow allows `per_minute` requests per minute, and the connection is set to the same.
     async fn start(per_minute: u32, max_retries: i32) -> anyhow::Result<Self> {
-        let db = TestDb::new().await;
-        let wf = WebflowStandIn::start_with(WebflowConfig {
+        let webflow = WebflowConfig {
             rate_limit: per_minute,
             rate_window: Duration::from_secs(60),
             ..WebflowConfig::default()
-        })
-        .await?;
-        let ss = SmartSuiteStandIn::start().await?;
-        let products = Products::add(&wf, &ss);
+        };
         let spec = ConnectionSpec {
             webhook_secret: SECRET.into(),
             rate_limit_per_min: i32::try_from(per_minute)?,
@@ -164,14 +162,18 @@ impl World {
             retry_backoff_ms: 200,
             ..ConnectionSpec::default()
         };
-        let connection = products
-            .connect(db.url(), &wf, &ss, spec, Products::mapping())
-            .await;
-        let Products {
-            collection,
-            solution,
-            table,
-        } = products;
+        let ProductsWorld {
+            db,
+            wf,
+            ss,
+            products:
+                Products {
+                    collection,
+                    solution,
+                    table,
+                },
+            connection,
+        } = ProductsWorld::start(webflow, spec, Products::mapping()).await;
         Ok(Self {
             db,
             wf,
