@@ -22,7 +22,7 @@ const CACHE_CAPACITY: u64 = 10_000;
 pub struct Hook {
     pub id: ConnectionId,
     pub status: ConnectionStatus,
-    pub verifier: Option<Verifier>,
+    pub verifier: Verifier,
     pub smartsuite_webhook_id: Option<String>,
     pub smartsuite_token_hash: Option<String>,
 }
@@ -32,8 +32,16 @@ pub struct Hook {
 pub enum LoadError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The secret is sealed with a key that is neither `DATA_ENCRYPTION_KEY` nor
+    /// `DATA_ENCRYPTION_KEY_PREVIOUS`.
     #[error("connection {0} has a webhook secret that does not open with the configured keys")]
     Secret(ConnectionId),
+    /// The secret opens but cannot sign (a `standard` secret that is not `whsec_` base64).
+    #[error("connection {id} has a webhook secret its scheme cannot use: {source}")]
+    UnusableSecret {
+        id: ConnectionId,
+        source: suiteflow_webhook_security::SecretError,
+    },
 }
 
 #[derive(Clone)]
@@ -82,7 +90,8 @@ impl AppState {
         let secret: SecretString = SecretColumn::WebhookSecret
             .open(&self.keys, id, &sealed)
             .map_err(|_| LoadError::Secret(id))?;
-        let verifier = Verifier::new(scheme, &secret).ok();
+        let verifier = Verifier::new(scheme, &secret)
+            .map_err(|source| LoadError::UnusableSecret { id, source })?;
         Ok(Some(Arc::new(Hook {
             id,
             status: row.status,

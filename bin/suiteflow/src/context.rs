@@ -1,9 +1,11 @@
 //! What every database command shares: the settings, a database connection pool, output mode,
-//! and the helpers that turn a stored connection into API clients.
+//! and the sync engine's [`Connector`], which turns a stored connection into API clients and
+//! schemas for the commands as it does for the worker.
 
 use suiteflow_crypto::SecretString;
 use suiteflow_smartsuite_client::SmartSuiteClient;
 use suiteflow_store::{Connection, ConnectionId, PooledConnection, Sealed, SecretColumn, Store};
+use suiteflow_sync::{ClientOptions, Connector};
 use suiteflow_webflow_client::WebflowClient;
 
 use crate::Settings;
@@ -14,23 +16,27 @@ pub const SMARTSUITE_API_KEY: &str = "SMARTSUITE_API_KEY";
 /// The Webflow token variable (never a flag).
 pub const WEBFLOW_TOKEN: &str = "WEBFLOW_TOKEN";
 
-pub struct Context {
+pub struct CommandContext {
     pub settings: Settings,
     pub store: Store,
+    pub connector: Connector,
     /// `--json`
     pub json: bool,
 }
 
-impl Context {
+impl CommandContext {
     pub async fn connect(settings: Settings, json: bool) -> CliResult<Self> {
         let mut database = settings.database.clone();
         database.pool_size = 4;
         let store = Store::connect(&database)
             .await
             .or_fail("cannot reach the database")?;
+        let connector = Connector::new(settings.keys.clone(), settings.api.clone())
+            .with_options(ClientOptions::interactive());
         Ok(Self {
             settings,
             store,
+            connector,
             json,
         })
     }
@@ -65,22 +71,6 @@ impl Context {
         }
     }
 
-    /// Opens one of a connection's sealed secrets.
-    pub fn open(
-        &self,
-        id: ConnectionId,
-        column: SecretColumn,
-        sealed: &Sealed,
-    ) -> CliResult<SecretString> {
-        column.open(&self.settings.keys, id, sealed).map_err(|e| {
-            failure(format!(
-                "cannot decrypt the connection's {}: {e} (sealed with a key that is neither \
-                 DATA_ENCRYPTION_KEY nor DATA_ENCRYPTION_KEY_PREVIOUS?)",
-                column.name()
-            ))
-        })
-    }
-
     /// Seals a secret for a column of connection `id` with the current key.
     pub fn seal(
         &self,
@@ -95,30 +85,12 @@ impl Context {
 
     /// A SmartSuite client with the connection's API key.
     pub fn smartsuite(&self, connection: &Connection) -> CliResult<SmartSuiteClient> {
-        let key = self.open(
-            connection.id,
-            SecretColumn::SmartSuiteApiKey,
-            &connection.smartsuite_api_key.sealed(),
-        )?;
-        SmartSuiteClient::builder(
-            self.settings.api.smartsuite.clone(),
-            self.settings.api.smartsuite_webhooks.clone(),
-            connection.smartsuite_account_id.clone(),
-            key,
-        )
-        .build()
-        .or_fail("building the SmartSuite client")
+        self.connector.smartsuite(connection).map_err(failure)
     }
 
     /// A Webflow client with the connection's token.
     pub fn webflow(&self, connection: &Connection) -> CliResult<WebflowClient> {
-        let token = self.open(
-            connection.id,
-            SecretColumn::WebflowToken,
-            &connection.webflow_token.sealed(),
-        )?;
-        WebflowClient::new(self.settings.api.webflow.clone(), token)
-            .or_fail("building the Webflow client")
+        self.connector.webflow(connection).map_err(failure)
     }
 }
 

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub use context::Context;
+pub use context::CommandContext;
 pub use error::{CliError, CliResult};
 pub use settings::Settings;
 
@@ -286,7 +286,7 @@ pub async fn run(cli: Cli, settings: Settings) -> CliResult {
         Command::Migrate => commands::migrate::run(&settings, json).await,
         Command::HashPassword { cost } => hash_password(cost),
         command => {
-            let ctx = Context::connect(settings, json).await?;
+            let ctx = CommandContext::connect(settings, json).await?;
             match command {
                 Command::Connection(c) => commands::connection::run(&ctx, c).await,
                 Command::Mapping(c) => commands::mapping::run(&ctx, c).await,

@@ -96,6 +96,10 @@ pub fn event_json(e: &Event, full: bool) -> Value {
         map.insert("payload".into(), e.payload.clone());
         map.insert("payloadHash".into(), json!(e.payload_hash));
         map.insert(
+            "errorDetail".into(),
+            e.error_detail.clone().unwrap_or(Value::Null),
+        );
+        map.insert(
             "webflowResponse".into(),
             e.webflow_response.clone().unwrap_or(Value::Null),
         );

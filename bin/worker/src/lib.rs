@@ -1,12 +1,16 @@
 #![doc = include_str!("../README.md")]
 
-pub mod context;
+mod app;
+mod health;
+mod maintenance;
 pub mod metrics;
-pub mod outcome;
-pub mod pull;
-pub mod runner;
+mod process;
+mod record;
+pub mod retry;
+mod runner;
 pub mod settings;
-pub mod sync;
+mod spans;
 
+pub use app::Application;
 pub use runner::{Summary, Worker};
 pub use settings::Settings;

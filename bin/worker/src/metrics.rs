@@ -7,7 +7,8 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 /// The process's metrics registry (shared with anything else in the process), with the
-/// worker's metrics described once.
+/// worker's metrics described once. `worker_webflow_requests_total` and
+/// `worker_rate_limit_waits_total` are counted by the sync engine's Webflow budget.
 pub fn handle() -> &'static PrometheusHandle {
     static DESCRIBED: Once = Once::new();
     let handle = suiteflow_telemetry::prometheus();
@@ -41,14 +42,6 @@ pub fn event(outcome: &'static str) {
 
 pub fn event_duration(seconds: f64) {
     metrics::histogram!("worker_event_duration_seconds").record(seconds);
-}
-
-pub fn webflow_call() {
-    metrics::counter!("worker_webflow_requests_total").increment(1);
-}
-
-pub fn rate_limit_wait(api: &'static str) {
-    metrics::counter!("worker_rate_limit_waits_total", "api" => api).increment(1);
 }
 
 pub fn connections(status: &'static str, count: i64) {

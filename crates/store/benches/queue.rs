@@ -218,9 +218,8 @@ async fn claim_complete(store: &Store, workers: usize, batched: bool, batch: u32
                 }
                 if batched {
                     let ids: Vec<EventId> = claimed.iter().map(|e| e.id).collect();
-                    let lost = queue::complete_many(&mut conn, &worker, &ids)
-                        .await
-                        .unwrap();
+                    let lost =
+                        suiteflow_test_support::rows::complete_many(&mut conn, &worker, &ids).await;
                     assert!(lost.is_empty());
                 } else {
                     for e in &claimed {

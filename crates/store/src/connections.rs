@@ -276,17 +276,6 @@ pub async fn update_connection(
     }
 }
 
-/// Deletes a connection with its mapping, id map and events (cascade). `false` when unknown.
-pub async fn delete_connection(
-    conn: &mut AsyncPgConnection,
-    id: ConnectionId,
-) -> Result<bool, StoreError> {
-    let deleted = diesel::delete(connections::table.find(id))
-        .execute(conn)
-        .await?;
-    Ok(deleted == 1)
-}
-
 /// Sets a connection's status; `false` when there is no such connection.
 pub async fn set_connection_status(
     conn: &mut AsyncPgConnection,

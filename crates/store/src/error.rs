@@ -4,21 +4,24 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::EventId;
 
+/// The error an underlying library reported, kept as it was (its message is part of ours).
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 /// What can go wrong talking to PostgreSQL. Messages never contain secrets or the database URL.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot connect to the database: {0}")]
-    Connect(String),
+    Connect(Cause),
     #[error("no database connection available: {0}")]
-    Pool(String),
+    Pool(Cause),
     #[error("migration failed: {0}")]
-    Migration(String),
+    Migration(Cause),
     /// The worker no longer holds the event's lease (another worker took it over, or the event
     /// was superseded): nothing was changed.
     #[error("lease on event {event} lost: another worker owns it now")]
     LeaseLost { event: EventId },
     /// A request the store refuses before running it (for example a bucket asked for more
-    /// tokens than it can ever hold).
+    /// permits than it can ever hold), or a statement that kept losing races.
     #[error("invalid request: {0}")]
     Invalid(String),
     #[error(transparent)]

@@ -27,9 +27,9 @@ pub use config::DatabaseConfig;
 pub use connections::{
     Connection, ConnectionChanges, NewConnection, Sealed, SealedApiKey, SealedWebflowToken,
     SealedWebhookSecret, connections_due_for_keep_alive, count_connections_by_status,
-    create_connection, delete_connection, get_connection, get_connection_by_webhook,
-    list_connections, record_connection_error, record_connection_success, record_keep_alive,
-    set_connection_status, set_events_cursor, update_connection,
+    create_connection, get_connection, get_connection_by_webhook, list_connections,
+    record_connection_error, record_connection_success, record_keep_alive, set_connection_status,
+    set_events_cursor, update_connection,
 };
 pub use error::StoreError;
 pub use id_map::{IdMapEntry, RecordKey, SMARTSUITE};
@@ -38,12 +38,12 @@ pub use listener::{Listener, Wakeup};
 pub use locks::{acquire_lock, release_lock};
 pub use mappings::{Mapping, NewMapping, get_mapping, set_mapping};
 pub use migrate::{MIGRATIONS, run_migrations};
-pub use pool::{PooledConnection, Store, establish_configured, server_setting};
-pub use queue::{Completion, Enqueued, Event, NewEvent};
-pub use rate_limit::{Rate, Take, WEBFLOW_BUCKET, reset_bucket, take, take_from};
+pub use pool::{PooledConnection, Store};
+pub use queue::{Completion, Enqueued, Event, EventError, NewEvent};
+pub use rate_limit::{Rate, Take, WEBFLOW_BUCKET, take};
 pub use secrets::SecretColumn;
 pub use types::{
-    ConnectionStatus, DeleteBehavior, EventKind, EventStatus, IdMapState, UnknownLabel,
+    ConnectionStatus, EventKind, EventStatus, IdMapState, StoredDeleteBehavior, UnknownLabel,
     WebhookScheme,
 };
 

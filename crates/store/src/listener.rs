@@ -89,7 +89,7 @@ impl Listener {
 async fn listen(url: &str) -> Result<Inner, StoreError> {
     let (client, mut connection) = tokio_postgres::connect(url, NoTls)
         .await
-        .map_err(|e| StoreError::Connect(e.to_string()))?;
+        .map_err(|e| StoreError::Connect(e.into()))?;
     let notify = Arc::new(Notify::new());
     let alive = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let driver = {
@@ -115,7 +115,7 @@ async fn listen(url: &str) -> Result<Inner, StoreError> {
     client
         .batch_execute(&format!("LISTEN {EVENTS_CHANNEL}"))
         .await
-        .map_err(|e| StoreError::Connect(e.to_string()))?;
+        .map_err(|e| StoreError::Connect(e.into()))?;
     Ok(Inner {
         notify,
         alive,

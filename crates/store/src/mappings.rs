@@ -6,16 +6,16 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::schema::mappings;
-use crate::{ConnectionId, DeleteBehavior, StoreError};
+use crate::{ConnectionId, StoreError, StoredDeleteBehavior};
 
-/// A connection's mapping (DESIGN §7) as stored.
+/// A connection's mapping document as stored, one column per key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mapping {
     pub connection_id: ConnectionId,
     pub field_map: Value,
     pub slug_template: Option<String>,
     pub status_behavior: Option<Value>,
-    pub delete_behavior: DeleteBehavior,
+    pub delete_behavior: StoredDeleteBehavior,
     pub required_fields: Vec<String>,
     /// 1 for the first mapping, + 1 with every [`set_mapping`].
     pub version: i32,
@@ -30,7 +30,7 @@ struct MappingRow {
     field_map: Value,
     slug_template: Option<String>,
     status_behavior: Option<Value>,
-    delete_behavior: DeleteBehavior,
+    delete_behavior: StoredDeleteBehavior,
     required_fields: Vec<Option<String>>,
     version: i32,
     created_at: OffsetDateTime,
@@ -60,7 +60,7 @@ pub struct NewMapping {
     pub field_map: Value,
     pub slug_template: Option<String>,
     pub status_behavior: Option<Value>,
-    pub delete_behavior: DeleteBehavior,
+    pub delete_behavior: StoredDeleteBehavior,
     pub required_fields: Vec<String>,
 }
 

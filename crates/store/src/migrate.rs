@@ -20,13 +20,13 @@ pub async fn run_migrations(database_url: &str) -> Result<Vec<String>, StoreErro
     let url = database_url.to_owned();
     tokio::task::spawn_blocking(move || {
         let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(&url)
-            .map_err(|e| StoreError::Connect(e.to_string()))?;
+            .map_err(|e| StoreError::Connect(e.into()))?;
         diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
             .execute(&mut conn)?;
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
             .map(|versions| versions.iter().map(ToString::to_string).collect())
-            .map_err(|e| StoreError::Migration(e.to_string()));
+            .map_err(StoreError::Migration);
         let unlocked = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
             .execute(&mut conn);
         let applied = applied?;
@@ -34,5 +34,5 @@ pub async fn run_migrations(database_url: &str) -> Result<Vec<String>, StoreErro
         Ok(applied)
     })
     .await
-    .map_err(|e| StoreError::Migration(format!("migration task failed: {e}")))?
+    .map_err(|e| StoreError::Migration(e.into()))?
 }

@@ -56,7 +56,7 @@ impl Store {
             .create_timeout(Some(Duration::from_secs(10)))
             .runtime(deadpool::Runtime::Tokio1)
             .build()
-            .map_err(|e| StoreError::Connect(e.to_string()))?;
+            .map_err(|e| StoreError::Connect(e.into()))?;
         Ok(Self { pool })
     }
 
@@ -64,9 +64,9 @@ impl Store {
     pub async fn get(&self) -> Result<PooledConnection, StoreError> {
         self.pool.get().await.map_err(|e| match e {
             diesel_async::pooled_connection::deadpool::PoolError::Backend(inner) => {
-                StoreError::Connect(inner.to_string())
+                StoreError::Connect(inner.into())
             }
-            other => StoreError::Pool(other.to_string()),
+            other => StoreError::Pool(other.into()),
         })
     }
 
@@ -81,13 +81,6 @@ impl Store {
     pub fn pool(&self) -> &Pool<AsyncPgConnection> {
         &self.pool
     }
-}
-
-/// Opens one connection and applies the session settings (`statement_timeout`,
-/// `application_name`) to it. Also usable without a pool.
-pub async fn establish_configured(config: &DatabaseConfig) -> ConnectionResult<AsyncPgConnection> {
-    let setup = session_setup_sql(config.statement_timeout, &config.application_name);
-    establish(config.url.expose(), &setup).await
 }
 
 async fn establish(url: &str, setup: &str) -> ConnectionResult<AsyncPgConnection> {
@@ -108,26 +101,6 @@ fn session_setup_sql(statement_timeout: Duration, application_name: &str) -> Str
         .collect::<String>()
         .replace('\'', "''");
     format!("SET statement_timeout = {millis}; SET application_name = '{name}'")
-}
-
-/// The value of a server setting (`current_setting(name)`), such as `synchronous_commit`, for
-/// tools that report the conditions of a measurement.
-pub async fn server_setting(
-    conn: &mut AsyncPgConnection,
-    name: &str,
-) -> Result<String, StoreError> {
-    #[derive(diesel::QueryableByName)]
-    struct Setting {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        value: String,
-    }
-    let row: Setting = diesel_async::RunQueryDsl::get_result(
-        diesel::sql_query("SELECT current_setting($1) AS value")
-            .bind::<diesel::sql_types::Text, _>(name),
-        conn,
-    )
-    .await?;
-    Ok(row.value)
 }
 
 #[cfg(test)]

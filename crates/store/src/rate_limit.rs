@@ -1,9 +1,9 @@
-//! Shared token buckets (`rate_limits`): one bucket per connection and name, shared by every
+//! Shared rate-limit buckets (`rate_limits`): one bucket per connection and name, shared by every
 //! replica, taken from in one atomic statement.
 //!
-//! A bucket of [`Rate`] `{limit, window, burst}` holds at most `burst` tokens and refills
-//! `limit + 1 - burst` tokens per `window`, continuously. So no half-open interval of length
-//! `window` ever sees more than `limit` tokens granted (at most `burst` at its start, fewer than
+//! A bucket of [`Rate`] `{limit, window, burst}` holds at most `burst` permits and refills
+//! `limit + 1 - burst` permits per `window`, continuously. So no half-open interval of length
+//! `window` ever sees more than `limit` permits granted (at most `burst` at its start, fewer than
 //! `limit + 1 - burst` refilled during it), while the long-run rate stays close to `limit`.
 
 use std::time::Duration;
@@ -20,7 +20,7 @@ const TAKE_SQL: &str = include_str!("rate_limit.sql");
 /// The bucket of Webflow API calls of a connection.
 pub const WEBFLOW_BUCKET: &str = "webflow";
 
-/// A rate: at most `limit` tokens in any window of length `window`, at most `burst` at once.
+/// A rate: at most `limit` permits in any window of length `window`, at most `burst` at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rate {
     pub limit: u32,
@@ -61,7 +61,7 @@ impl Rate {
         }
         if n == 0 || n > self.burst {
             return Err(StoreError::Invalid(format!(
-                "cannot take {n} tokens from a bucket holding at most {}",
+                "cannot take {n} permits from a bucket holding at most {}",
                 self.burst
             )));
         }
@@ -72,9 +72,9 @@ impl Rate {
 /// The answer of [`take`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Take {
-    /// The tokens were taken, at `at` on the bucket's clock.
+    /// The permits were taken, at `at` on the bucket's clock.
     Granted { at: OffsetDateTime },
-    /// Not enough tokens: none were taken; enough will be there at this time.
+    /// Not enough permits: none were taken; enough will be there at this time.
     RetryAt(OffsetDateTime),
 }
 
@@ -94,26 +94,9 @@ struct TakeRow {
     retry_at: OffsetDateTime,
 }
 
-/// Takes `n` tokens from the connection's Webflow bucket, limited to `per_minute`.
-pub async fn take(
-    conn: &mut AsyncPgConnection,
-    connection: ConnectionId,
-    n: u32,
-    per_minute: u32,
-) -> Result<Take, StoreError> {
-    take_from(
-        conn,
-        connection,
-        WEBFLOW_BUCKET,
-        n,
-        Rate::per_minute(per_minute),
-    )
-    .await
-}
-
-/// Takes `n` tokens from bucket `bucket` of `connection` at `rate`, in one statement. Every
+/// Takes `n` permits from bucket `bucket` of `connection` at `rate`, in one statement. Every
 /// caller of one bucket must use the same rate.
-pub async fn take_from(
+pub async fn take(
     conn: &mut AsyncPgConnection,
     connection: ConnectionId,
     bucket: &str,
@@ -138,21 +121,4 @@ pub async fn take_from(
     } else {
         Take::RetryAt(row.retry_at)
     })
-}
-
-/// Forgets a bucket (its next take starts full).
-pub async fn reset_bucket(
-    conn: &mut AsyncPgConnection,
-    connection: ConnectionId,
-    bucket: &str,
-) -> Result<(), StoreError> {
-    use crate::schema::rate_limits as r;
-    diesel::delete(
-        r::table
-            .filter(r::connection_id.eq(connection))
-            .filter(r::bucket.eq(bucket)),
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
 }

@@ -130,6 +130,7 @@ diesel::table! {
         duration_ms -> Nullable<Int8>,
         webhook_timestamp -> Nullable<Timestamptz>,
         trace_context -> Nullable<Jsonb>,
+        error_detail -> Nullable<Jsonb>,
     }
 }
 

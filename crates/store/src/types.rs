@@ -98,8 +98,10 @@ pg_enum!(
 );
 
 pg_enum!(
-    /// What a record deletion does to its Webflow item.
-    DeleteBehavior: DeleteBehavior {
+    /// A mapping's `deleteBehavior` as the `mappings` table stores it: what a record deletion
+    /// does to its Webflow item. The mapping document's own type is the mapper's
+    /// `DeleteBehavior`; the sync engine converts between the two.
+    StoredDeleteBehavior: DeleteBehavior {
         Archive => "archive",
         Unpublish => "unpublish",
         Delete => "delete",

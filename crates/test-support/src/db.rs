@@ -21,6 +21,18 @@ impl TestDb {
     /// # Panics
     /// When the test cluster is not running: run the tests with `just test`.
     pub async fn new() -> Self {
+        Self::create(&format!("TEMPLATE {TEMPLATE}")).await
+    }
+
+    /// Creates an empty database: no tables, migrations not applied (for migration tests).
+    ///
+    /// # Panics
+    /// When the test cluster is not running: run the tests with `just test`.
+    pub async fn empty() -> Self {
+        Self::create("").await
+    }
+
+    async fn create(options: &str) -> Self {
         let admin_url = admin_url();
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
         let mut admin = AsyncPgConnection::establish(&admin_url)
@@ -28,10 +40,10 @@ impl TestDb {
             .unwrap_or_else(|e| {
                 panic!("cannot reach the test cluster at {ADMIN_URL_VARIABLE}: {e}")
             });
-        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+        diesel::sql_query(format!("CREATE DATABASE {name} {options}"))
             .execute(&mut admin)
             .await
-            .unwrap_or_else(|e| panic!("cannot clone {TEMPLATE}: {e}"));
+            .unwrap_or_else(|e| panic!("cannot create database {name} ({options}): {e}"));
         let url = database_url(&admin_url, &name);
         Self {
             name,
@@ -53,6 +65,46 @@ impl TestDb {
     /// The admin URL of the cluster (to create further databases or inspect the server).
     pub fn admin_url(&self) -> &str {
         &self.admin_url
+    }
+
+    /// A connection of its own to this test's database (no pool, no session settings).
+    pub async fn connect(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach test database {}: {e}", self.name))
+    }
+
+    /// Takes the database away as an outage would: new connections are refused and the open
+    /// ones are ended. [`allow_connections`](Self::allow_connections) brings it back.
+    pub async fn refuse_connections(&self) {
+        let mut admin = self.admin().await;
+        let name = &self.name;
+        for sql in [
+            format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"),
+            format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            ),
+        ] {
+            diesel::sql_query(sql)
+                .execute(&mut admin)
+                .await
+                .unwrap_or_else(|e| panic!("cannot take {name} away: {e}"));
+        }
+    }
+
+    /// Accepts connections again after [`refuse_connections`](Self::refuse_connections).
+    pub async fn allow_connections(&self) {
+        let name = &self.name;
+        diesel::sql_query(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+            .execute(&mut self.admin().await)
+            .await
+            .unwrap_or_else(|e| panic!("cannot bring {name} back: {e}"));
+    }
+
+    async fn admin(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach the test cluster: {e}"))
     }
 }
 

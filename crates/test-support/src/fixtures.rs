@@ -2,10 +2,7 @@
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use suiteflow_crypto::Keyring;
-use suiteflow_store::{
-    ConnectionId, ConnectionStatus, DeleteBehavior, NewConnection, NewMapping, SecretColumn,
-    WebhookScheme,
-};
+use suiteflow_store::{ConnectionId, ConnectionStatus, NewConnection, SecretColumn, WebhookScheme};
 
 /// A throw-away data key for tests.
 pub const TEST_KEY: &str = "4f1c8e2a9b7d6c5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e";
@@ -111,34 +108,12 @@ pub async fn create_connection(
     id
 }
 
-/// Stores a mapping document (DESIGN §7 JSON) for a connection.
+/// Stores a mapping document (its JSON) for a connection, as `suiteflow mapping set` does.
 pub async fn set_mapping(db_url: &str, id: ConnectionId, document: serde_json::Value) {
-    let text = |key: &str| {
-        document
-            .get(key)
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    };
-    let delete_behavior = match text("deleteBehavior").as_deref() {
-        Some("delete") => DeleteBehavior::Delete,
-        Some("unpublish") => DeleteBehavior::Unpublish,
-        _ => DeleteBehavior::Archive,
-    };
-    let new = NewMapping {
-        field_map: document["fieldMap"].clone(),
-        slug_template: text("slugTemplate"),
-        status_behavior: document.get("statusBehavior").cloned(),
-        delete_behavior,
-        required_fields: document
-            .get("requiredFields")
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default(),
-    };
+    let doc = suiteflow_mapper::MappingDocument::from_json(&document.to_string())
+        .unwrap_or_else(|e| panic!("a test mapping that does not parse: {e}"));
+    let new = suiteflow_sync::mapping::new_mapping(&doc)
+        .unwrap_or_else(|e| panic!("a test mapping that cannot be stored: {e}"));
     let mut conn = AsyncPgConnection::establish(db_url).await.unwrap();
     suiteflow_store::set_mapping(&mut conn, id, &new)
         .await

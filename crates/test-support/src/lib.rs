@@ -7,6 +7,7 @@ pub mod db;
 pub mod fixtures;
 pub mod otlp;
 pub mod process;
+pub mod rows;
 pub mod smartsuite;
 pub mod webflow;
 

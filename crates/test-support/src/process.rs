@@ -1,7 +1,29 @@
-//! Child processes of the tests and tools: a free loopback port for one, and a graceful stop.
+//! Child processes of the tests and tools: the workspace's binaries, a free loopback port for
+//! one, and a graceful stop.
 
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
+
+/// The workspace binary `name` (`ingress`, `worker`, `suiteflow`) of the build the running test
+/// or tool belongs to: it sits in the profile directory above `deps/`.
+///
+/// # Panics
+/// When it was not built: `just test` builds every binary of the workspace.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("no current executable: {e}"));
+    let mut dir = exe.parent().map(PathBuf::from).unwrap_or_default();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace's binaries (just test does)",
+        path.display()
+    );
+    path
+}
 
 /// A loopback port free at the moment of the call.
 pub fn free_port() -> u16 {

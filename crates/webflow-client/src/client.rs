@@ -241,6 +241,7 @@ impl WebflowClient {
                 .format(&time::format_description::well_known::Rfc3339)
                 .map_err(|e| Error::Permanent {
                     status: None,
+                    code: None,
                     message: format!("createdOn[gte] {since} cannot be sent: {e}"),
                 })?;
             params.push(("createdOn[gte]", since));
@@ -486,6 +487,7 @@ impl WebflowClient {
         let (bytes, rate) = self.send(method, path, query, body).await?;
         let value = serde_json::from_slice(&bytes).map_err(|e| Error::Permanent {
             status: None,
+            code: None,
             message: format!("unexpected answer from Webflow: {e}"),
         })?;
         Ok(Reply { value, rate })
@@ -520,6 +522,7 @@ impl WebflowClient {
             Some(b) => Some(Bytes::from(serde_json::to_vec(b).map_err(|e| {
                 Error::Permanent {
                     status: None,
+                    code: None,
                     message: format!("could not encode the request: {e}"),
                 }
             })?)),
@@ -576,6 +579,8 @@ fn id_list(ids: &[String]) -> Value {
 fn check_batch(len: usize) -> Result<(), Error> {
     if len == 0 || len > MAX_ITEMS_PER_CALL {
         return Err(Error::Validation {
+            status: None,
+            code: None,
             message: format!("a bulk call takes 1 to {MAX_ITEMS_PER_CALL} items, not {len}"),
             details: Vec::new(),
         });
@@ -594,6 +599,7 @@ fn items_of(value: Value) -> Result<Vec<Item>, Error> {
     };
     parsed.map_err(|e| Error::Permanent {
         status: None,
+        code: None,
         message: format!("unexpected answer from Webflow: {e}"),
     })
 }

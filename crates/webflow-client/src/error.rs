@@ -36,8 +36,12 @@ pub enum Error {
         details: Vec<ErrorDetail>,
     },
     /// 400/422: the request or its `fieldData` is invalid. Do not retry the same body.
-    #[error("Webflow rejected the data: {message}{}", join_details(details))]
+    /// `status` is `None` when the client refused the request before sending it; `code` is
+    /// Webflow's own (`validation_error`, …).
+    #[error("Webflow rejected the data{}: {message}{}", status_suffix(*status), join_details(details))]
     Validation {
+        status: Option<u16>,
+        code: Option<String>,
         message: String,
         details: Vec<ErrorDetail>,
     },
@@ -53,10 +57,12 @@ pub enum Error {
         reason: String,
         outcome_unknown: bool,
     },
-    /// Anything else: another 4xx, or an answer that could not be understood.
+    /// Anything else: another 4xx, or an answer that could not be understood. `code` is
+    /// Webflow's own, when its answer had one.
     #[error("Webflow request failed{}: {message}", status_suffix(*status))]
     Permanent {
         status: Option<u16>,
+        code: Option<String>,
         message: String,
     },
     /// The client was built with an unusable setting (base URL, token characters, TLS).
@@ -93,13 +99,48 @@ impl Error {
     pub fn is_credentials(&self) -> bool {
         matches!(self, Self::Unauthorized { .. } | Self::Forbidden { .. })
     }
+
+    /// The HTTP status Webflow answered with; `None` when no answer came back or the client
+    /// refused the request itself.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::RateLimited { .. } => Some(429),
+            Self::Unauthorized { .. } => Some(401),
+            Self::Forbidden { .. } => Some(403),
+            Self::NotFound { .. } => Some(404),
+            Self::SlugTaken { .. } => Some(400),
+            Self::NeverPublished { .. } => Some(409),
+            Self::Validation { status, .. }
+            | Self::Transient { status, .. }
+            | Self::Permanent { status, .. } => *status,
+            Self::Config(_) => None,
+        }
+    }
+
+    /// Webflow's error `code` (`validation_error`, …), when its answer carried one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::SlugTaken { .. } => Some("validation_error"),
+            Self::Validation { code, .. } | Self::Permanent { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Webflow's `details`: which parameter or field was refused, and why.
+    pub fn details(&self) -> &[ErrorDetail] {
+        match self {
+            Self::SlugTaken { details, .. } | Self::Validation { details, .. } => details,
+            _ => &[],
+        }
+    }
 }
 
 /// One entry of Webflow's `details`, parsed loosely: a string, `{param, description}` or
 /// `{field, message}`; anything else is kept as its JSON text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ErrorDetail {
     /// The parameter or field the detail is about, when it names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub param: Option<String>,
     pub description: String,
 }
@@ -191,7 +232,12 @@ pub(crate) fn classify(status: u16, body: &[u8], rate: RateInfo, kind: RequestKi
         409 if kind.live_patch => Error::NeverPublished { message },
         400 | 422 => match slug_taken(&details) {
             Some(slug) => Error::SlugTaken { slug, details },
-            None => Error::Validation { message, details },
+            None => Error::Validation {
+                status: Some(status),
+                code: parsed.code,
+                message,
+                details,
+            },
         },
         408 => Error::Transient {
             status: Some(status),
@@ -205,6 +251,7 @@ pub(crate) fn classify(status: u16, body: &[u8], rate: RateInfo, kind: RequestKi
         },
         _ => Error::Permanent {
             status: Some(status),
+            code: parsed.code,
             message,
         },
     }
@@ -261,8 +308,11 @@ mod tests {
     #[test]
     fn details_are_parsed_loosely() {
         let body = br#"{"code":"validation_error","message":"Validation Error","externalReference":"x","details":["plain",{"field":"price","message":"must be a number"},{"param":"name","description":"required"},7]}"#;
-        let Error::Validation { details, .. } = classify(400, body, RateInfo::default(), WRITE)
-        else {
+        let error = classify(422, body, RateInfo::default(), WRITE);
+        assert_eq!(error.status(), Some(422));
+        assert_eq!(error.code(), Some("validation_error"));
+        assert_eq!(error.details().len(), 4);
+        let Error::Validation { details, .. } = error else {
             panic!("expected Validation");
         };
         assert_eq!(

@@ -9,8 +9,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use suiteflow_crypto::SecretString;
+use suiteflow_store::{AsyncConnection as _, AsyncPgConnection};
 
 /// Fails unless the process runs under `scripts/with-postgres.sh` (which sets both variables).
 pub fn require_cluster() -> anyhow::Result<()> {
@@ -99,9 +99,7 @@ pub async fn server_setting(url: &str, name: &str) -> anyhow::Result<String> {
     let mut conn = AsyncPgConnection::establish(url)
         .await
         .context("connecting to the bench database")?;
-    suiteflow_store::server_setting(&mut conn, name)
-        .await
-        .with_context(|| format!("reading {name}"))
+    Ok(suiteflow_test_support::rows::server_setting(&mut conn, name).await)
 }
 
 /// `PASS` or `MISS`.

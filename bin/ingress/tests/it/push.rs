@@ -347,21 +347,7 @@ async fn with_the_database_gone_pushes_are_503_and_nothing_is_acknowledged() {
     );
 
     // Take the database away: refuse new connections and end the pool's.
-    let mut admin = diesel_async::AsyncPgConnection::establish(app.db.admin_url())
-        .await
-        .unwrap();
-    let name = app.db.name();
-    use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
-    diesel::sql_query(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    diesel::sql_query(format!(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-    ))
-    .execute(&mut admin)
-    .await
-    .unwrap();
+    app.db.refuse_connections().await;
 
     for n in 0..3 {
         let response = app
@@ -391,10 +377,7 @@ async fn with_the_database_gone_pushes_are_503_and_nothing_is_acknowledged() {
     );
 
     // Back: accepted again, and only the acknowledged events exist.
-    diesel::sql_query(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    app.db.allow_connections().await;
     let back = eventually(std::time::Duration::from_secs(10), async || {
         app.push_hmac(id, BODY, &[("x-idempotency-key", "after".into())])
             .await

@@ -1,9 +1,7 @@
 //! `POST /api/hooks/smartsuite/{connection_id}/{token}`: SmartSuite's notification ping.
 
-use diesel::QueryableByName;
-use diesel::sql_types::BigInt;
-use diesel_async::RunQueryDsl;
 use serde_json::json;
+use suiteflow_store::{EventKind, EventStatus};
 
 use crate::support::*;
 
@@ -15,19 +13,12 @@ fn ping(webhook_id: &str) -> String {
         .to_string()
 }
 
-async fn pending_pulls(app: &TestApp) -> i64 {
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let count: Count = diesel::sql_query(
-        "SELECT count(*) AS n FROM events WHERE kind = 'pull' AND status = 'queued'",
-    )
-    .get_result(&mut app.db().await)
-    .await
-    .unwrap();
-    count.n
+async fn pending_pulls(app: &TestApp) -> usize {
+    let events = suiteflow_test_support::rows::all_events(&mut app.db().await).await;
+    events
+        .iter()
+        .filter(|e| e.kind == EventKind::Pull && e.status == EventStatus::Queued)
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,9 +2,6 @@
 
 use std::time::Duration;
 
-use diesel::QueryableByName;
-use diesel::sql_types::BigInt;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use ingress::{Application, Settings};
 use suiteflow_crypto::Keyring;
 use suiteflow_settings::{Reader, Source};
@@ -63,8 +60,8 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
-    pub async fn db(&self) -> AsyncPgConnection {
-        AsyncPgConnection::establish(self.db.url()).await.unwrap()
+    pub async fn db(&self) -> suiteflow_store::AsyncPgConnection {
+        self.db.connect().await
     }
 
     /// Creates a connection with the given scheme, webhook secret and status.
@@ -116,16 +113,7 @@ impl TestApp {
 
     /// Rows in `events` (all kinds).
     pub async fn event_count(&self) -> i64 {
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = BigInt)]
-            n: i64,
-        }
-        let count: Count = diesel::sql_query("SELECT count(*) AS n FROM events")
-            .get_result(&mut self.db().await)
-            .await
-            .unwrap();
-        count.n
+        suiteflow_test_support::rows::event_count(&mut self.db().await).await
     }
 
     /// Sends a push signed with the `hmac` scheme.

@@ -11,7 +11,7 @@ use suiteflow_store::{ConnectionId, ConnectionStatus};
 
 use crate::error::{CliResult, ResultExt as _, refused};
 use crate::output::print_json;
-use crate::{BackfillArgs, Context};
+use crate::{BackfillArgs, CommandContext};
 
 /// `event_type` of backfilled events: an upsert, like a push's `record_updated`.
 pub const BACKFILL_EVENT_TYPE: &str = "record_updated";
@@ -43,7 +43,7 @@ pub fn record_event(
     event
 }
 
-pub async fn run(ctx: &Context, args: BackfillArgs) -> CliResult {
+pub async fn run(ctx: &CommandContext, args: BackfillArgs) -> CliResult {
     let connection = ctx.connection(&args.connection).await?;
     if connection.status == ConnectionStatus::Archived {
         return Err(refused(format!("connection {} is archived", connection.id)));

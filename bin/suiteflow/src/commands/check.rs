@@ -7,7 +7,7 @@ use suiteflow_mapper::schema::{smartsuite, webflow};
 use suiteflow_store::ConnectionStatus;
 use suiteflow_webflow_client::ListItems;
 
-use crate::Context;
+use crate::CommandContext;
 use crate::commands::mapping::stored_document;
 use crate::error::{CliResult, failure};
 use crate::output::print_json;
@@ -65,7 +65,7 @@ fn webflow_failure(e: &suiteflow_webflow_client::Error, what: &str, scope: &str)
     }
 }
 
-pub async fn run(ctx: &Context, reference: &str) -> CliResult {
+pub async fn run(ctx: &CommandContext, reference: &str) -> CliResult {
     let connection = ctx.connection(reference).await?;
     let mut checks = Vec::new();
 
@@ -99,9 +99,7 @@ pub async fn run(ctx: &Context, reference: &str) -> CliResult {
                             t.structure.len()
                         ),
                     ));
-                    table = serde_json::to_value(&t)
-                        .ok()
-                        .and_then(|v| serde_json::from_value(v).ok());
+                    table = suiteflow_sync::connect::table_schema(&t).ok();
                 }
                 Err(e) => checks.push(Check::new(
                     "smartsuite_credentials",
@@ -184,9 +182,7 @@ pub async fn run(ctx: &Context, reference: &str) -> CliResult {
                             c.fields.len()
                         ),
                     ));
-                    collection = serde_json::to_value(&c)
-                        .ok()
-                        .and_then(|v| serde_json::from_value(v).ok());
+                    collection = suiteflow_sync::connect::collection_schema(&c).ok();
                 }
                 Err(e) => checks.push(Check::new(
                     "webflow_collection",

@@ -15,9 +15,9 @@ use crate::error::{CliResult, ResultExt as _, failure, refused, usage};
 use crate::output::{
     connection_json, print_json, print_table, push_url, scheme_label, timestamp, truncate,
 };
-use crate::{ConnectionCommand, Context, CreateArgs, SchemeArg};
+use crate::{CommandContext, ConnectionCommand, CreateArgs, SchemeArg};
 
-pub async fn run(ctx: &Context, command: ConnectionCommand) -> CliResult {
+pub async fn run(ctx: &CommandContext, command: ConnectionCommand) -> CliResult {
     match command {
         ConnectionCommand::Create(args) => create(ctx, args).await,
         ConnectionCommand::List => list(ctx).await,
@@ -36,7 +36,7 @@ pub async fn run(ctx: &Context, command: ConnectionCommand) -> CliResult {
     }
 }
 
-fn notification_url(ctx: &Context, id: ConnectionId, token: &SecretString) -> String {
+fn notification_url(ctx: &CommandContext, id: ConnectionId, token: &SecretString) -> String {
     ctx.settings
         .public_url
         .join(&format!("api/hooks/smartsuite/{id}/{}", token.expose()))
@@ -50,7 +50,7 @@ fn required_text(flag: &str, value: &str) -> CliResult<String> {
     Ok(value.to_string())
 }
 
-async fn create(ctx: &Context, args: CreateArgs) -> CliResult {
+async fn create(ctx: &CommandContext, args: CreateArgs) -> CliResult {
     // Both secrets come from the environment only; report every missing one at once.
     let api_key = secret_from_env(SMARTSUITE_API_KEY, "SmartSuite API key");
     let token = secret_from_env(WEBFLOW_TOKEN, "Webflow API token");
@@ -169,7 +169,7 @@ async fn create(ctx: &Context, args: CreateArgs) -> CliResult {
     Ok(())
 }
 
-async fn list(ctx: &Context) -> CliResult {
+async fn list(ctx: &CommandContext) -> CliResult {
     let mut db = ctx.db().await?;
     let connections = suiteflow_store::list_connections(&mut db)
         .await
@@ -218,7 +218,7 @@ async fn list(ctx: &Context) -> CliResult {
     Ok(())
 }
 
-async fn show(ctx: &Context, reference: &str) -> CliResult {
+async fn show(ctx: &CommandContext, reference: &str) -> CliResult {
     let connection = ctx.connection(reference).await?;
     let mut db = ctx.db().await?;
     let mapping = suiteflow_store::get_mapping(&mut db, connection.id)
@@ -259,7 +259,7 @@ async fn show(ctx: &Context, reference: &str) -> CliResult {
     Ok(())
 }
 
-async fn set_status(ctx: &Context, reference: &str, status: ConnectionStatus) -> CliResult {
+async fn set_status(ctx: &CommandContext, reference: &str, status: ConnectionStatus) -> CliResult {
     let connection = ctx.connection(reference).await?;
     if connection.status == ConnectionStatus::Archived {
         return Err(refused(format!(
@@ -275,7 +275,7 @@ async fn set_status(ctx: &Context, reference: &str, status: ConnectionStatus) ->
     Ok(())
 }
 
-fn report_status(ctx: &Context, connection: &Connection, status: ConnectionStatus) {
+fn report_status(ctx: &CommandContext, connection: &Connection, status: ConnectionStatus) {
     if ctx.json {
         print_json(&json!({
             "id": connection.id,
@@ -290,7 +290,7 @@ fn report_status(ctx: &Context, connection: &Connection, status: ConnectionStatu
     }
 }
 
-async fn archive(ctx: &Context, reference: &str) -> CliResult {
+async fn archive(ctx: &CommandContext, reference: &str) -> CliResult {
     let connection = ctx.connection(reference).await?;
     let mut db = ctx.db().await?;
     suiteflow_store::set_connection_status(&mut db, connection.id, ConnectionStatus::Archived)
@@ -313,7 +313,7 @@ async fn archive(ctx: &Context, reference: &str) -> CliResult {
     Ok(())
 }
 
-async fn rotate_secret(ctx: &Context, reference: &str) -> CliResult {
+async fn rotate_secret(ctx: &CommandContext, reference: &str) -> CliResult {
     let connection = ctx.connection(reference).await?;
     if connection.status == ConnectionStatus::Archived {
         return Err(refused(format!("connection {} is archived", connection.id)));
@@ -353,7 +353,7 @@ async fn rotate_secret(ctx: &Context, reference: &str) -> CliResult {
     Ok(())
 }
 
-async fn register_webhook(ctx: &Context, reference: &str) -> CliResult {
+async fn register_webhook(ctx: &CommandContext, reference: &str) -> CliResult {
     let connection = ctx.connection(reference).await?;
     if connection.status == ConnectionStatus::Archived {
         return Err(refused(format!("connection {} is archived", connection.id)));

@@ -5,9 +5,9 @@ use suiteflow_store::{AsyncPgConnection, Event, EventId, EventStatus};
 
 use crate::error::{CliResult, ResultExt as _, refused};
 use crate::output::{event_json, print_json, print_table, timestamp, truncate};
-use crate::{Context, EventsCommand, StatusArg};
+use crate::{CommandContext, EventsCommand, StatusArg};
 
-pub async fn run(ctx: &Context, command: EventsCommand) -> CliResult {
+pub async fn run(ctx: &CommandContext, command: EventsCommand) -> CliResult {
     match command {
         EventsCommand::List {
             status,
@@ -51,7 +51,7 @@ async fn load_event(db: &mut AsyncPgConnection, id: &str) -> CliResult<Event> {
 }
 
 async fn list(
-    ctx: &Context,
+    ctx: &CommandContext,
     status: Option<StatusArg>,
     connection: Option<&str>,
     limit: i64,
@@ -102,7 +102,7 @@ async fn list(
     Ok(())
 }
 
-async fn show(ctx: &Context, id: &str) -> CliResult {
+async fn show(ctx: &CommandContext, id: &str) -> CliResult {
     let mut db = ctx.db().await?;
     let event = load_event(&mut db, id).await?;
     let value = event_json(&event, true);
@@ -128,7 +128,7 @@ async fn show(ctx: &Context, id: &str) -> CliResult {
     Ok(())
 }
 
-async fn replay_one(ctx: &Context, id: &str) -> CliResult {
+async fn replay_one(ctx: &CommandContext, id: &str) -> CliResult {
     let mut db = ctx.db().await?;
     let event = load_event(&mut db, id).await?;
     let event_id = event.id;
@@ -153,7 +153,7 @@ async fn replay_one(ctx: &Context, id: &str) -> CliResult {
     Ok(())
 }
 
-async fn replay_dead_letters(ctx: &Context, connection: Option<&str>) -> CliResult {
+async fn replay_dead_letters(ctx: &CommandContext, connection: Option<&str>) -> CliResult {
     let connection = match connection {
         Some(reference) => Some(ctx.connection(reference).await?.id),
         None => None,

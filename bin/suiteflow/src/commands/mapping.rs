@@ -1,23 +1,21 @@
 //! `suiteflow mapping …`
 
-use std::collections::HashMap;
 use std::io::Read as _;
 use std::path::Path;
 
 use serde_json::{Value, json};
 use suiteflow_mapper::schema::smartsuite::Table;
 use suiteflow_mapper::schema::webflow::{Collection, Field, WebflowFieldType};
-use suiteflow_mapper::{
-    CompiledMapping, DeleteBehavior, DocumentFormat, MapError, MapResolvers, MappingDocument,
-    MappingProblem, validate,
-};
-use suiteflow_store::{Connection, ConnectionId, Mapping, NewMapping, SMARTSUITE};
+use suiteflow_mapper::{DocumentFormat, MapError, MappingDocument, MappingProblem, validate};
+use suiteflow_store::{Connection, Mapping};
+use suiteflow_sync::Schemas;
+use suiteflow_sync::preview::PreviewError;
 
 use crate::error::{CliResult, ResultExt as _, failure, refused};
 use crate::output::{print_json, timestamp};
-use crate::{Context, FormatArg, MappingCommand};
+use crate::{CommandContext, FormatArg, MappingCommand};
 
-pub async fn run(ctx: &Context, command: MappingCommand) -> CliResult {
+pub async fn run(ctx: &CommandContext, command: MappingCommand) -> CliResult {
     match command {
         MappingCommand::Set {
             connection,
@@ -62,86 +60,27 @@ pub fn read_document(path: &Path, format: Option<FormatArg>) -> CliResult<Mappin
         .map_err(|e| refused(format!("{}: {e}; nothing was stored", path.display())))
 }
 
-/// The stored mapping as a document.
+/// The stored mapping as the document a person wrote.
 pub fn stored_document(mapping: &Mapping) -> CliResult<MappingDocument> {
-    let mut doc = json!({
-        "fieldMap": mapping.field_map,
-        "deleteBehavior": mapping.delete_behavior.as_str(),
-        "requiredFields": mapping.required_fields,
-    });
-    if let Value::Object(map) = &mut doc {
-        if let Some(template) = &mapping.slug_template {
-            map.insert("slugTemplate".into(), json!(template));
-        }
-        if let Some(status) = &mapping.status_behavior {
-            map.insert("statusBehavior".into(), status.clone());
-        }
-    }
-    serde_json::from_value(doc)
+    suiteflow_sync::mapping::document(mapping)
         .map_err(|e| failure(format!("the stored mapping does not parse: {e}")))
 }
 
-fn new_mapping(doc: &MappingDocument) -> CliResult<NewMapping> {
-    let delete_behavior = match doc.delete_behavior.as_deref().map(DeleteBehavior::parse) {
-        None => suiteflow_store::DeleteBehavior::Archive,
-        Some(Some(DeleteBehavior::Archive)) => suiteflow_store::DeleteBehavior::Archive,
-        Some(Some(DeleteBehavior::Unpublish)) => suiteflow_store::DeleteBehavior::Unpublish,
-        Some(Some(DeleteBehavior::Delete)) => suiteflow_store::DeleteBehavior::Delete,
-        Some(None) => {
-            return Err(refused(
-                "deleteBehavior must be archive, unpublish or delete",
-            ));
-        }
-    };
-    Ok(NewMapping {
-        field_map: serde_json::to_value(&doc.field_map)
-            .map_err(|e| failure(format!("encoding the field map: {e}")))?,
-        slug_template: doc.slug_template.clone(),
-        status_behavior: doc
-            .status_behavior
-            .as_ref()
-            .map(serde_json::to_value)
-            .transpose()
-            .map_err(|e| failure(format!("encoding statusBehavior: {e}")))?,
-        delete_behavior,
-        required_fields: doc.required_fields.clone(),
-    })
-}
-
-/// The connection's SmartSuite table and Webflow collection, fetched now, as the mapper sees
-/// them.
-pub async fn live_schemas(
-    ctx: &Context,
-    connection: &Connection,
-) -> CliResult<(Table, Collection)> {
-    let smartsuite = ctx.smartsuite(connection)?;
-    let webflow = ctx.webflow(connection)?;
-    let table = smartsuite
-        .get_table(&connection.smartsuite_table_id)
+/// The connection's SmartSuite table and Webflow collection, read now, as the mapper sees them.
+pub async fn live_schemas(ctx: &CommandContext, connection: &Connection) -> CliResult<Schemas> {
+    let clients = ctx.connector.clients(connection).map_err(failure)?;
+    ctx.connector
+        .schemas(connection, &clients, None)
         .await
-        .or_fail(format!(
-            "fetching SmartSuite table {}",
-            connection.smartsuite_table_id
-        ))?;
-    let collection = webflow
-        .get_collection(&connection.webflow_collection_id)
-        .await
-        .or_fail(format!(
-            "fetching Webflow collection {}",
-            connection.webflow_collection_id
-        ))?
-        .into_value();
-    let table: Table = serde_json::to_value(&table)
-        .and_then(serde_json::from_value)
-        .map_err(|e| failure(format!("reading the SmartSuite table structure: {e}")))?;
-    let collection: Collection = serde_json::to_value(&collection)
-        .and_then(serde_json::from_value)
-        .map_err(|e| failure(format!("reading the Webflow collection schema: {e}")))?;
-    Ok((table, collection))
+        .map_err(|e| failure(format!("reading the live schemas: {e}")))
 }
 
 /// Prints every problem (stderr, and JSON on stdout with --json) and returns the refusal.
-fn refuse_problems(ctx: &Context, problems: &[MappingProblem], what: &str) -> crate::CliError {
+fn refuse_problems(
+    ctx: &CommandContext,
+    problems: &[MappingProblem],
+    what: &str,
+) -> crate::CliError {
     for problem in problems {
         eprintln!("  - {problem}");
     }
@@ -198,7 +137,7 @@ fn offline_problems(doc: &MappingDocument) -> Vec<MappingProblem> {
 }
 
 async fn set(
-    ctx: &Context,
+    ctx: &CommandContext,
     reference: &str,
     file: &Path,
     format: Option<FormatArg>,
@@ -216,18 +155,19 @@ async fn set(
             connection.id
         );
     } else {
-        let (table, collection) = live_schemas(ctx, &connection).await.map_err(|e| {
+        let schemas = live_schemas(ctx, &connection).await.map_err(|e| {
             failure(format!(
                 "{e}\ncannot check the mapping against the live schemas; fix the credentials \
                  (`suiteflow check {}`) or pass --offline; nothing was stored",
                 connection.id
             ))
         })?;
-        if let Err(problems) = validate(&doc, &table, &collection) {
+        if let Err(problems) = validate(&doc, &schemas.table, &schemas.collection) {
             return Err(refuse_problems(ctx, &problems, "mapping refused"));
         }
     }
-    let new = new_mapping(&doc)?;
+    let new = suiteflow_sync::mapping::new_mapping(&doc)
+        .map_err(|e| refused(format!("{e}; nothing was stored")))?;
     let mut db = ctx.db().await?;
     let stored = suiteflow_store::set_mapping(&mut db, connection.id, &new)
         .await
@@ -256,7 +196,7 @@ async fn set(
     Ok(())
 }
 
-async fn load_mapping(ctx: &Context, connection: &Connection) -> CliResult<Mapping> {
+async fn load_mapping(ctx: &CommandContext, connection: &Connection) -> CliResult<Mapping> {
     let mut db = ctx.db().await?;
     suiteflow_store::get_mapping(&mut db, connection.id)
         .await
@@ -269,7 +209,7 @@ async fn load_mapping(ctx: &Context, connection: &Connection) -> CliResult<Mappi
         })
 }
 
-async fn show(ctx: &Context, reference: &str) -> CliResult {
+async fn show(ctx: &CommandContext, reference: &str) -> CliResult {
     let connection = ctx.connection(reference).await?;
     let mapping = load_mapping(ctx, &connection).await?;
     let doc = stored_document(&mapping)?.to_json();
@@ -293,51 +233,8 @@ async fn show(ctx: &Context, reference: &str) -> CliResult {
     Ok(())
 }
 
-/// Resolves the files and linked records a record needs, from SmartSuite and the id map.
-async fn resolvers(
-    ctx: &Context,
-    connection: &Connection,
-    compiled: &CompiledMapping,
-    record: &Value,
-) -> CliResult<MapResolvers> {
-    let lookups = compiled.lookups(record);
-    let mut resolvers = MapResolvers::default();
-    if !lookups.file_handles.is_empty() {
-        let client = ctx.smartsuite(connection)?;
-        for handle in &lookups.file_handles {
-            match client.shared_file_url(handle).await {
-                Ok(url) => resolvers = resolvers.with_file(handle, &url),
-                Err(e) => eprintln!("warning: no public URL for file {handle}: {e}"),
-            }
-        }
-    }
-    let mut by_connection: HashMap<Option<String>, Vec<&str>> = HashMap::new();
-    for (other, id) in &lookups.linked_records {
-        by_connection.entry(other.clone()).or_default().push(id);
-    }
-    let mut db = ctx.db().await?;
-    for (other, ids) in by_connection {
-        let owner = match &other {
-            None => connection.id,
-            Some(text) => match text.parse::<ConnectionId>() {
-                Ok(id) => id,
-                Err(_) => continue,
-            },
-        };
-        let entries = suiteflow_store::id_map::lookup_many(&mut db, owner, SMARTSUITE, &ids)
-            .await
-            .or_fail("reading the id map")?;
-        for entry in entries {
-            if let Some(item) = entry.webflow_item_id.as_deref() {
-                resolvers = resolvers.with_record(other.as_deref(), &entry.external_id, item);
-            }
-        }
-    }
-    Ok(resolvers)
-}
-
 async fn preview(
-    ctx: &Context,
+    ctx: &CommandContext,
     reference: &str,
     record_id: &str,
     file: Option<&Path>,
@@ -348,25 +245,28 @@ async fn preview(
         Some(path) => read_document(path, format)?,
         None => stored_document(&load_mapping(ctx, &connection).await?)?,
     };
-    let (table, collection) = live_schemas(ctx, &connection).await?;
-    let compiled = validate(&doc, &table, &collection)
-        .map_err(|problems| refuse_problems(ctx, &problems, "the mapping is invalid"))?;
-    let client = ctx.smartsuite(&connection)?;
-    let record = match client
-        .get_record(&connection.smartsuite_table_id, record_id)
-        .await
+    let preview = match suiteflow_sync::preview::preview(
+        &ctx.store,
+        &ctx.connector,
+        &connection,
+        &doc,
+        record_id,
+    )
+    .await
     {
-        Ok(record) => Value::Object(record.0),
-        Err(suiteflow_smartsuite_client::Error::NotFound { .. }) => {
-            return Err(refused(format!(
-                "no record {record_id} in SmartSuite table {}",
-                connection.smartsuite_table_id
-            )));
+        Ok(preview) => preview,
+        Err(PreviewError::Invalid(problems)) => {
+            return Err(refuse_problems(ctx, &problems, "the mapping is invalid"));
         }
-        Err(e) => return Err(failure(format!("fetching record {record_id}: {e}"))),
+        Err(e @ PreviewError::NoRecord { .. }) => return Err(refused(e)),
+        Err(PreviewError::Failed(f)) => {
+            return Err(failure(format!("previewing record {record_id}: {f}")));
+        }
     };
-    let resolvers = resolvers(ctx, &connection, &compiled, &record).await?;
-    match compiled.map_record(&record, &resolvers) {
+    for (handle, f) in &preview.unresolved_files {
+        eprintln!("warning: no public URL for file {handle}: {f}");
+    }
+    match preview.mapped {
         Ok(item) => {
             if ctx.json {
                 print_json(&json!({

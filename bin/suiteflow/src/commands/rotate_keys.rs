@@ -5,7 +5,7 @@ use serde_json::json;
 use suiteflow_crypto::Encrypted;
 use suiteflow_store::{Connection, ConnectionChanges, Sealed, SecretColumn};
 
-use crate::Context;
+use crate::CommandContext;
 use crate::error::{CliResult, ResultExt as _, failure};
 use crate::output::print_json;
 
@@ -19,7 +19,7 @@ struct Counts {
 }
 
 /// The secrets of a connection that need resealing, resealed; `None` for those already current.
-fn reseal(ctx: &Context, connection: &Connection) -> Result<[Option<Sealed>; 3], String> {
+fn reseal(ctx: &CommandContext, connection: &Connection) -> Result<[Option<Sealed>; 3], String> {
     let columns = [
         (
             SecretColumn::SmartSuiteApiKey,
@@ -52,7 +52,7 @@ fn reseal(ctx: &Context, connection: &Connection) -> Result<[Option<Sealed>; 3],
     Ok(out)
 }
 
-pub async fn run(ctx: &Context, dry_run: bool) -> CliResult {
+pub async fn run(ctx: &CommandContext, dry_run: bool) -> CliResult {
     let mut db = ctx.db().await?;
     let connections = suiteflow_store::list_connections(&mut db)
         .await

@@ -217,11 +217,8 @@ impl Env {
         )
     }
 
-    pub async fn store(&self) -> diesel_async::AsyncPgConnection {
-        use diesel_async::AsyncConnection as _;
-        diesel_async::AsyncPgConnection::establish(self.db.url())
-            .await
-            .unwrap()
+    pub async fn store(&self) -> suiteflow_store::AsyncPgConnection {
+        self.db.connect().await
     }
 }
 

@@ -21,9 +21,14 @@ async fn dead_letter_all(env: &Env) {
         .await
         .unwrap()
     {
-        queue::dead_letter(&mut conn, "test-worker", event.id, "Webflow said no")
-            .await
-            .unwrap();
+        queue::dead_letter(
+            &mut conn,
+            "test-worker",
+            event.id,
+            &queue::EventError::text("Webflow said no"),
+        )
+        .await
+        .unwrap();
     }
 }
 

@@ -1,15 +1,13 @@
 //! Housekeeping: keep-alive pulls for SmartSuite webhooks and the retention purge.
 
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
-use suiteflow_store::schema::events;
 use suiteflow_store::{EventKind, EventStatus, NewEvent};
+use suiteflow_test_support::rows;
 
-use crate::support::*;
+use crate::support::World;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_webhook_not_pulled_for_a_day_gets_a_keep_alive_pull_once() {
-    let p = Pipeline::start().await;
+    let p = World::start().await;
     let store = p.store().await;
     let mut conn = store.get().await.unwrap();
     let changes = suiteflow_store::ConnectionChanges {
@@ -22,11 +20,11 @@ async fn a_webhook_not_pulled_for_a_day_gets_a_keep_alive_pull_once() {
 
     p.worker.maintenance().await.unwrap();
     p.worker.maintenance().await.unwrap();
-    let pulls: Vec<(EventKind, String, EventStatus)> = events::table
-        .select((events::kind, events::event_type, events::status))
-        .load(&mut conn)
+    let pulls: Vec<(EventKind, String, EventStatus)> = rows::all_events(&mut conn)
         .await
-        .unwrap();
+        .into_iter()
+        .map(|e| (e.kind, e.event_type, e.status))
+        .collect();
     assert_eq!(
         pulls,
         vec![(
@@ -40,18 +38,14 @@ async fn a_webhook_not_pulled_for_a_day_gets_a_keep_alive_pull_once() {
     suiteflow_store::record_keep_alive(&mut conn, p.connection, time::OffsetDateTime::now_utc())
         .await
         .unwrap();
-    diesel::delete(events::table)
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    rows::delete_events(&mut conn).await;
     p.worker.maintenance().await.unwrap();
-    let count: i64 = events::table.count().get_result(&mut conn).await.unwrap();
-    assert_eq!(count, 0);
+    assert_eq!(rows::event_count(&mut conn).await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn finished_events_past_retention_are_purged_and_dead_letters_kept() {
-    let p = Pipeline::start().await;
+    let p = World::start().await;
     let store = p.store().await;
     let mut conn = store.get().await.unwrap();
     let new: Vec<NewEvent> = (0..3)
@@ -74,18 +68,14 @@ async fn finished_events_past_retention_are_purged_and_dead_letters_kept() {
         ("r1", EventStatus::DeadLetter, old),
         ("r2", EventStatus::Success, time::OffsetDateTime::now_utc()),
     ] {
-        diesel::update(events::table.filter(events::external_id.eq(record)))
-            .set((events::status.eq(status), events::processed_at.eq(at)))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        rows::finish_events_of(&mut conn, record, status, at).await;
     }
     p.worker.maintenance().await.unwrap();
-    let mut left: Vec<String> = events::table
-        .select(events::external_id)
-        .load(&mut conn)
+    let mut left: Vec<String> = rows::all_events(&mut conn)
         .await
-        .unwrap();
+        .into_iter()
+        .map(|e| e.external_id)
+        .collect();
     left.sort();
     assert_eq!(left, ["r1", "r2"]);
 }

@@ -1,284 +1,46 @@
-//! A whole pipeline: ingress and worker over a test database, with both stand-ins.
+//! A worker over a test database holding one products connection (no ingress: the tests that
+//! need it are in `tests/e2e`).
 
-use std::time::Duration;
-
-use serde_json::{Value, json};
-use suiteflow_crypto::SecretString;
 use suiteflow_settings::{Reader, Source};
-use suiteflow_store::{ConnectionId, EventStatus, Store};
-use suiteflow_test_support::TestDb;
+use suiteflow_store::{ConnectionId, Store};
 use suiteflow_test_support::fixtures::{
     ConnectionSpec, Products, ProductsWorld, stand_in_settings,
 };
-use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
-use suiteflow_test_support::webflow::{WebflowConfig, WebflowStandIn};
+use suiteflow_test_support::webflow::WebflowConfig;
 use worker::Worker;
-use worker::context::ClientOptions;
 
-pub const SECRET: &str = "e2e-hmac-secret";
-
-pub struct Pipeline {
-    pub db: TestDb,
-    pub wf: WebflowStandIn,
-    pub ss: SmartSuiteStandIn,
-    pub collection: String,
-    pub table: String,
-    pub solution: String,
+pub struct World {
+    /// Kept for its database and stand-ins, which live as long as the world.
+    _world: ProductsWorld,
     pub connection: ConnectionId,
-    pub ingress: String,
-    pub http: reqwest::Client,
     pub worker: Worker,
-    ingress_handle: actix_web::dev::ServerHandle,
+    store: Store,
 }
 
-pub struct Options {
-    pub webflow: WebflowConfig,
-    pub spec: ConnectionSpec,
-    pub env: Vec<(&'static str, String)>,
-    /// The window of the connection's `rate_limit_per_min` (scaled clock).
-    pub rate_window: Duration,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            webflow: WebflowConfig {
-                rate_limit: 10_000,
-                ..WebflowConfig::default()
-            },
-            spec: ConnectionSpec {
-                rate_limit_per_min: 1000,
-                retry_backoff_ms: 1,
-                ..ConnectionSpec::default()
-            },
-            env: Vec::new(),
-            rate_window: Duration::from_secs(60),
-        }
-    }
-}
-
-impl Pipeline {
+impl World {
     pub async fn start() -> Self {
-        Self::start_with(Options::default()).await
-    }
-
-    pub async fn start_with(options: Options) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let spec = ConnectionSpec {
-            webhook_secret: SECRET.into(),
-            ..options.spec
-        };
-        let ProductsWorld {
-            db,
-            wf,
-            ss,
-            products:
-                Products {
-                    collection,
-                    solution,
-                    table,
-                },
-            connection,
-        } = ProductsWorld::start(options.webflow, spec, Products::mapping()).await;
-
-        let mut env = stand_in_settings(db.url(), &wf, &ss);
-        env.extend([
-            ("INGRESS_ADDR".into(), "127.0.0.1:0".into()),
-            ("WORKER_BATCH_SIZE".into(), "100".into()),
-        ]);
-        env.extend(options.env.into_iter().map(|(k, v)| (k.to_string(), v)));
+        let world = ProductsWorld::start(
+            WebflowConfig::default(),
+            ConnectionSpec::default(),
+            Products::mapping(),
+        )
+        .await;
+        let env = stand_in_settings(world.db.url(), &world.wf, &world.ss);
         let source = Source::new(None, env).unwrap();
-
         let mut r = Reader::new(&source);
-        let ingress_settings = ingress::Settings::read(&mut r);
-        let ingress_settings = r.finish(|| ingress_settings).unwrap();
-        let app = ingress::Application::build(ingress_settings).unwrap();
-        let ingress = format!("http://{}", app.addr());
-        let ingress_handle = app.handle();
-        tokio::spawn(app.run_until_stopped());
-
-        let worker = new_worker(&source, options.rate_window).await;
+        let settings = worker::Settings::read(&mut r);
+        let settings = r.finish(|| settings).unwrap();
+        let store = Store::connect(&settings.database).await.unwrap();
         Self {
-            db,
-            wf,
-            ss,
-            collection,
-            table,
-            solution,
-            connection,
-            ingress,
-            http: reqwest::Client::new(),
-            worker,
-            ingress_handle,
+            connection: world.connection,
+            worker: Worker::new(store.clone(), settings),
+            store,
+            _world: world,
         }
-    }
-
-    /// Another worker over the same database (another replica).
-    pub async fn another_worker(&self) -> Worker {
-        let mut env = self.settings();
-        env.push(("WORKER_BATCH_SIZE".into(), "100".into()));
-        new_worker(&Source::new(None, env).unwrap(), Duration::from_secs(60)).await
-    }
-
-    /// Pushes a signed event and asserts the ingress accepted it (202).
-    pub async fn accept(&self, event_type: &str, record_id: &str, data: Value, key: &str) {
-        let status = self.push(event_type, record_id, data, key).await;
-        assert_eq!(status, 202, "{event_type} {record_id} (key {key})");
-    }
-
-    /// Sends a signed push through the ingress; returns the HTTP status.
-    pub async fn push(&self, event_type: &str, record_id: &str, data: Value, key: &str) -> u16 {
-        let body =
-            json!({"event_type": event_type, "record_id": record_id, "data": data}).to_string();
-        let signature =
-            suiteflow_webhook_security::sign_hmac(&SecretString::new(SECRET), body.as_bytes());
-        self.http
-            .post(format!("{}/api/hooks/{}", self.ingress, self.connection.0))
-            .header("x-smartsuite-signature", signature)
-            .header("x-idempotency-key", key)
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
-    }
-
-    pub fn items(&self) -> Vec<Value> {
-        self.wf.items(&self.collection)
-    }
-
-    /// Webflow requests of one method whose path ends with `suffix`.
-    pub fn calls(&self, method: &str, suffix: &str) -> usize {
-        self.wf
-            .requests()
-            .iter()
-            .filter(|r| r.method == method && r.path.ends_with(suffix) && r.status < 300)
-            .count()
-    }
-
-    /// Events by status.
-    pub async fn statuses(&self) -> Vec<(EventStatus, i64)> {
-        let store = self.store().await;
-        let mut conn = store.get().await.unwrap();
-        suiteflow_store::queue::count_by_status(&mut conn)
-            .await
-            .unwrap()
-    }
-
-    pub async fn count(&self, status: EventStatus) -> i64 {
-        self.statuses()
-            .await
-            .into_iter()
-            .find(|(s, _)| *s == status)
-            .map_or(0, |(_, n)| n)
     }
 
     pub async fn store(&self) -> Store {
-        store(self.db.url()).await
+        self.store.clone()
     }
-
-    /// A pipeline whose connection retries `max_retries` times from `retry_backoff_ms`, with a
-    /// Webflow budget that never gets in the way.
-    pub async fn start_with_retries(retry_backoff_ms: i32, max_retries: i32) -> Self {
-        Self::start_with(Options {
-            spec: ConnectionSpec {
-                rate_limit_per_min: 1000,
-                retry_backoff_ms,
-                max_retries,
-                ..ConnectionSpec::default()
-            },
-            ..Options::default()
-        })
-        .await
-    }
-
-    /// Accepts a `record_created` push for `record` (title "X", price 1; its id is its key).
-    pub async fn accept_a_create(&self, record: &str) {
-        let data = json!({"title": "X", "price": "1"});
-        self.accept("record_created", record, data, record).await;
-    }
-
-    /// The settings that point a process at this pipeline's database and stand-ins.
-    pub fn settings(&self) -> Vec<(String, String)> {
-        stand_in_settings(self.db.url(), &self.wf, &self.ss)
-    }
-
-    /// The connection's row as the store reads it.
-    pub async fn connection_row(&self) -> suiteflow_store::Connection {
-        let store = self.store().await;
-        let mut conn = store.get().await.unwrap();
-        suiteflow_store::get_connection(&mut conn, self.connection)
-            .await
-            .unwrap()
-            .expect("the pipeline's connection")
-    }
-
-    /// Moves every waiting event's `retry_after` to now, as if its wait had passed.
-    pub async fn make_due(&self) {
-        use diesel::prelude::*;
-        use diesel_async::RunQueryDsl;
-        use suiteflow_store::schema::events;
-        let store = self.store().await;
-        let mut conn = store.get().await.unwrap();
-        diesel::update(events::table.filter(events::retry_after.is_not_null()))
-            .set(events::retry_after.eq(diesel::dsl::now))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
-
-    /// The events of one SmartSuite record.
-    pub async fn events_of(&self, external_id: &str) -> Vec<suiteflow_store::queue::Event> {
-        use diesel::prelude::*;
-        use diesel_async::RunQueryDsl;
-        use suiteflow_store::schema::events;
-        let store = self.store().await;
-        let mut conn = store.get().await.unwrap();
-        events::table
-            .filter(events::external_id.eq(external_id))
-            .select(suiteflow_store::queue::Event::as_select())
-            .load(&mut conn)
-            .await
-            .unwrap()
-    }
-
-    /// Runs the worker until nothing is claimable, repeating while retries are due soon.
-    pub async fn sync(&self) {
-        for _ in 0..50 {
-            self.worker.run_until_empty().await.unwrap();
-            let waiting =
-                self.count(EventStatus::Queued).await + self.count(EventStatus::Failed).await;
-            if waiting == 0 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for Pipeline {
-    fn drop(&mut self) {
-        drop(self.ingress_handle.stop(false));
-    }
-}
-
-async fn store(url: &str) -> Store {
-    let source = Source::new(None, vec![("DATABASE_URL".to_string(), url.to_string())]).unwrap();
-    let mut r = Reader::new(&source);
-    let config = suiteflow_store::DatabaseConfig::read(&mut r, "test");
-    let config = r.finish(|| config).unwrap();
-    Store::connect(&config).await.unwrap()
-}
-
-async fn new_worker(source: &Source, rate_window: Duration) -> Worker {
-    let mut r = Reader::new(source);
-    let settings = worker::Settings::read(&mut r);
-    let settings = r.finish(|| settings).unwrap();
-    let store = Store::connect(&settings.database).await.unwrap();
-    Worker::new(store, settings).with_client_options(ClientOptions {
-        webflow_timeout: Duration::from_secs(2),
-        smartsuite_rate_limit_pause: Duration::from_millis(500),
-        rate_window,
-    })
 }

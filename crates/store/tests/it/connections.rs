@@ -1,6 +1,6 @@
 use serde_json::json;
 use suiteflow_store::{
-    ConnectionChanges, ConnectionStatus, DeleteBehavior, NewMapping, StoreError, audit,
+    ConnectionChanges, ConnectionStatus, NewMapping, StoreError, StoredDeleteBehavior, audit,
     count_connections_by_status, create_connection, get_connection, get_connection_by_webhook,
     get_mapping, latest_audit, record_connection_error, record_connection_success,
     set_connection_status, set_events_cursor, set_mapping, update_connection,
@@ -167,17 +167,17 @@ async fn a_mapping_is_versioned() {
         field_map: json!({"name": {"type": "direct", "source": "title"}}),
         slug_template: Some("{{title}}".into()),
         status_behavior: None,
-        delete_behavior: DeleteBehavior::Archive,
+        delete_behavior: StoredDeleteBehavior::Archive,
         required_fields: vec!["name".into()],
     };
     let v1 = set_mapping(&mut conn, connection, &mapping).await.unwrap();
     assert_eq!(v1.version, 1);
     assert_eq!(v1.required_fields, vec!["name".to_string()]);
-    mapping.delete_behavior = DeleteBehavior::Unpublish;
+    mapping.delete_behavior = StoredDeleteBehavior::Unpublish;
     let v2 = set_mapping(&mut conn, connection, &mapping).await.unwrap();
     assert_eq!(
         (v2.version, v2.delete_behavior),
-        (2, DeleteBehavior::Unpublish)
+        (2, StoredDeleteBehavior::Unpublish)
     );
     assert_eq!(
         get_mapping(&mut conn, connection).await.unwrap().unwrap(),

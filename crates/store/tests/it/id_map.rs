@@ -1,6 +1,7 @@
+use suiteflow_store::IdMapState;
 use suiteflow_store::id_map::{self, RecordKey};
-use suiteflow_store::{IdMapState, delete_connection};
 use suiteflow_test_support::TestDb;
+use suiteflow_test_support::rows::delete_connection;
 
 use crate::common;
 
@@ -72,7 +73,7 @@ async fn intent_then_synced_then_deleted() {
     assert_eq!(many.len(), 2);
 
     // The id map goes with its connection.
-    assert!(delete_connection(&mut conn, connection).await.unwrap());
+    assert!(delete_connection(&mut conn, connection).await);
     assert_eq!(id_map::lookup(&mut conn, other).await.unwrap(), None);
 }
 

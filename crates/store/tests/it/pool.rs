@@ -10,7 +10,7 @@ struct Setting {
 }
 
 async fn show(conn: &mut suiteflow_store::AsyncPgConnection, name: &str) -> String {
-    suiteflow_store::server_setting(conn, name).await.unwrap()
+    suiteflow_test_support::rows::server_setting(conn, name).await
 }
 
 #[tokio::test]

@@ -5,10 +5,10 @@ use diesel_async::RunQueryDsl;
 use serde_json::json;
 use suiteflow_store::schema::events;
 use suiteflow_store::{
-    AsyncPgConnection, Completion, ConnectionStatus, Enqueued, EventId, EventKind, EventStatus,
-    NewEvent, StoreError, queue, set_connection_status,
+    AsyncPgConnection, Completion, ConnectionStatus, Enqueued, EventError, EventId, EventKind,
+    EventStatus, NewEvent, StoreError, queue, set_connection_status,
 };
-use suiteflow_test_support::TestDb;
+use suiteflow_test_support::{TestDb, rows};
 use time::OffsetDateTime;
 
 use crate::common;
@@ -141,7 +141,7 @@ async fn at_most_one_pull_is_pending_per_connection_but_one_may_queue_behind_a_r
         &mut conn,
         "w1",
         first.id(),
-        "timeout",
+        &EventError::text("timeout"),
         OffsetDateTime::now_utc(),
     )
     .await
@@ -197,9 +197,14 @@ async fn claim_sets_the_lease_and_outcomes_are_recorded() {
     assert!(e.locked_by.is_none() && e.lease_expires_at.is_none());
     assert!(e.processed_at.is_some() && e.duration_ms.is_some());
 
-    queue::dead_letter(&mut conn, "w1", ids[1], "400 validation_error")
-        .await
-        .unwrap();
+    queue::dead_letter(
+        &mut conn,
+        "w1",
+        ids[1],
+        &EventError::text("400 validation_error"),
+    )
+    .await
+    .unwrap();
     let e = queue::get_event(&mut conn, ids[1]).await.unwrap().unwrap();
     assert_eq!(
         (e.status, e.error.as_deref()),
@@ -208,7 +213,9 @@ async fn claim_sets_the_lease_and_outcomes_are_recorded() {
 
     // release puts the event back without spending the attempt.
     assert_eq!(
-        queue::release(&mut conn, "w1", ids[2], None).await.unwrap(),
+        queue::release(&mut conn, "w1", ids[2], None, None)
+            .await
+            .unwrap(),
         EventStatus::Queued
     );
     let e = queue::get_event(&mut conn, ids[2]).await.unwrap().unwrap();
@@ -229,9 +236,7 @@ async fn claim_sets_the_lease_and_outcomes_are_recorded() {
     // Batched completion reports the ids it could not complete.
     let claimed = queue::claim(&mut conn, "w2", 10, LEASE).await.unwrap();
     assert_eq!(claimed.len(), 2);
-    let lost = queue::complete_many(&mut conn, "w2", &[ids[2], ids[3], ids[0]])
-        .await
-        .unwrap();
+    let lost = rows::complete_many(&mut conn, "w2", &[ids[2], ids[3], ids[0]]).await;
     assert_eq!(lost, vec![ids[0]]);
     assert_eq!(status_of(&mut conn, ids[3]).await, EventStatus::Success);
 
@@ -280,11 +285,13 @@ async fn an_expired_lease_is_reclaimed_and_the_first_owner_is_refused() {
         queue::complete(&mut conn, "w1", id, &Completion::default())
             .await
             .map(|_| ()),
-        queue::fail(&mut conn, "w1", id, "late", now)
+        queue::fail(&mut conn, "w1", id, &EventError::text("late"), now)
             .await
             .map(|_| ()),
-        queue::dead_letter(&mut conn, "w1", id, "late").await,
-        queue::release(&mut conn, "w1", id, None).await.map(|_| ()),
+        queue::dead_letter(&mut conn, "w1", id, &EventError::text("late")).await,
+        queue::release(&mut conn, "w1", id, None, None)
+            .await
+            .map(|_| ()),
         queue::extend_lease(&mut conn, "w1", id, LEASE)
             .await
             .map(|_| ()),
@@ -322,9 +329,15 @@ async fn a_failed_event_is_not_claimed_before_its_retry_after() {
         1
     );
     let later = OffsetDateTime::now_utc() + time::Duration::hours(1);
-    let status = queue::fail(&mut conn, "w1", id, "503 from Webflow", later)
-        .await
-        .unwrap();
+    let status = queue::fail(
+        &mut conn,
+        "w1",
+        id,
+        &EventError::text("503 from Webflow"),
+        later,
+    )
+    .await
+    .unwrap();
     assert_eq!(status, EventStatus::Failed);
     assert!(
         queue::claim(&mut conn, "w2", 10, LEASE)
@@ -358,7 +371,7 @@ async fn a_failed_event_is_not_claimed_before_its_retry_after() {
 
     // A release with a retry time (a 429) is honoured the same way.
     let later = OffsetDateTime::now_utc() + time::Duration::hours(1);
-    queue::release(&mut conn, "w2", id, Some(later))
+    queue::release(&mut conn, "w2", id, Some(later), None)
         .await
         .unwrap();
     assert!(
@@ -495,13 +508,12 @@ async fn depth_age_and_retention_purge_in_batches() {
     let claimed = queue::claim(&mut conn, "w", 25, LEASE).await.unwrap();
     let ids: Vec<_> = claimed.iter().map(|e| e.id).collect();
     assert!(
-        queue::complete_many(&mut conn, "w", &ids[..20])
+        rows::complete_many(&mut conn, "w", &ids[..20])
             .await
-            .unwrap()
             .is_empty()
     );
     for id in &ids[20..] {
-        queue::dead_letter(&mut conn, "w", *id, "bad")
+        queue::dead_letter(&mut conn, "w", *id, &EventError::text("bad"))
             .await
             .unwrap();
     }
@@ -552,11 +564,7 @@ async fn deleting_a_connection_deletes_its_events() {
     queue::enqueue(&mut conn, &NewEvent::record(keep, "r", "t", "k"))
         .await
         .unwrap();
-    assert!(
-        suiteflow_store::delete_connection(&mut conn, connection)
-            .await
-            .unwrap()
-    );
+    assert!(rows::delete_connection(&mut conn, connection).await);
     assert_eq!(count_events(&mut conn).await, 1);
 }
 
@@ -610,7 +618,7 @@ async fn queue_stats_count_what_keda_counts_and_age_every_waiting_event() {
         &mut conn,
         "w",
         claimed[2].id,
-        "500",
+        &EventError::text("500"),
         now - time::Duration::seconds(1),
     )
     .await
@@ -619,7 +627,7 @@ async fn queue_stats_count_what_keda_counts_and_age_every_waiting_event() {
         &mut conn,
         "w",
         claimed[3].id,
-        "500",
+        &EventError::text("500"),
         now + time::Duration::hours(1),
     )
     .await
@@ -629,6 +637,7 @@ async fn queue_stats_count_what_keda_counts_and_age_every_waiting_event() {
         "w",
         claimed[4].id,
         Some(now + time::Duration::hours(1)),
+        None,
     )
     .await
     .unwrap();
@@ -711,6 +720,6 @@ async fn counts_by_status_of_one_connection_and_kind_and_of_stored_ids() {
 
     let never_stored = EventId(uuid::Uuid::new_v4());
     ids.push(never_stored);
-    assert_eq!(queue::count_stored(&mut conn, &ids).await.unwrap(), 2);
-    assert_eq!(queue::count_stored(&mut conn, &[]).await.unwrap(), 0);
+    assert_eq!(rows::count_stored(&mut conn, &ids).await, 2);
+    assert_eq!(rows::count_stored(&mut conn, &[]).await, 0);
 }

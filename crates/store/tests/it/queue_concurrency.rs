@@ -7,6 +7,7 @@ use diesel_async::RunQueryDsl;
 use suiteflow_store::schema::events;
 use suiteflow_store::{Completion, EventId, EventStatus, NewEvent, Store, queue};
 use suiteflow_test_support::TestDb;
+use suiteflow_test_support::rows;
 
 use crate::common;
 
@@ -59,9 +60,7 @@ async fn eight_concurrent_claimers_complete_ten_thousand_events_exactly_once() {
                         completed.push(id);
                     }
                 } else {
-                    let lost = queue::complete_many(&mut conn, &worker, &ids)
-                        .await
-                        .unwrap();
+                    let lost = rows::complete_many(&mut conn, &worker, &ids).await;
                     assert!(lost.is_empty(), "{lost:?}");
                     completed.extend(ids);
                 }

@@ -1,7 +1,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use suiteflow_store::{Rate, StoreError, Take, take, take_from};
+use suiteflow_store::{Rate, StoreError, Take, take};
 use suiteflow_test_support::TestDb;
 use time::OffsetDateTime;
 
@@ -27,10 +27,7 @@ async fn the_bucket_never_grants_more_than_its_rate_in_any_window_with_four_take
             while started.elapsed() < run_for {
                 // Mix single and double takes.
                 let n = 1 + (t % 2);
-                match take_from(&mut conn, connection, "test", n, rate)
-                    .await
-                    .unwrap()
-                {
+                match take(&mut conn, connection, "test", n, rate).await.unwrap() {
                     Take::Granted { at } => {
                         grants
                             .lock()
@@ -87,15 +84,11 @@ async fn a_refusal_says_when_to_come_back_and_takes_nothing() {
     let connection = common::connection(&mut conn).await;
     // 60 per minute with a burst of 2: two at once, then one per second.
     let rate = Rate::per_minute(60).with_burst(2);
-    let first = take_from(&mut conn, connection, "b", 2, rate)
-        .await
-        .unwrap();
+    let first = take(&mut conn, connection, "b", 2, rate).await.unwrap();
     let Take::Granted { at } = first else {
         panic!("{first:?}")
     };
-    let refused = take_from(&mut conn, connection, "b", 1, rate)
-        .await
-        .unwrap();
+    let refused = take(&mut conn, connection, "b", 1, rate).await.unwrap();
     let Take::RetryAt(retry_at) = refused else {
         panic!("{refused:?}")
     };
@@ -107,17 +100,20 @@ async fn a_refusal_says_when_to_come_back_and_takes_nothing() {
     );
     // Another bucket, another connection: independent.
     assert!(
-        take_from(&mut conn, connection, "other", 2, rate)
+        take(&mut conn, connection, "other", 2, rate)
             .await
             .unwrap()
             .is_granted()
     );
     let other = common::connection(&mut conn).await;
-    assert!(take(&mut conn, other, 1, 60).await.unwrap().is_granted());
+    assert!(
+        take(&mut conn, other, "b", 1, Rate::per_minute(60))
+            .await
+            .unwrap()
+            .is_granted()
+    );
 
     // Asking for more than the bucket can ever hold is refused up front.
-    let too_many = take_from(&mut conn, connection, "b", 3, rate)
-        .await
-        .unwrap_err();
+    let too_many = take(&mut conn, connection, "b", 3, rate).await.unwrap_err();
     assert!(matches!(too_many, StoreError::Invalid(_)), "{too_many:?}");
 }

@@ -20,6 +20,7 @@ use suiteflow_load::{
 };
 use suiteflow_settings::{Reader, Source};
 use suiteflow_store::{ConnectionId, Store};
+use suiteflow_sync::ClientOptions;
 use suiteflow_test_support::TestDb;
 use suiteflow_test_support::fixtures::{
     ConnectionSpec, Products, ProductsWorld, stand_in_settings,
@@ -28,7 +29,6 @@ use suiteflow_test_support::smartsuite::SmartSuiteStandIn;
 use suiteflow_test_support::webflow::{WebflowConfig, WebflowStandIn};
 use tokio::sync::watch;
 use worker::Worker;
-use worker::context::ClientOptions;
 
 const SECRET: &str = "bench-sync-hmac-secret";
 /// Webflow's limit in the throughput phase, per (scaled) minute.
@@ -106,6 +106,8 @@ impl Pipeline {
         env.extend([
             ("INGRESS_ADDR".into(), "127.0.0.1:0".into()),
             ("WORKER_BATCH_SIZE".into(), batch_size.to_string()),
+            // Every event of a batch in flight at once: one bulk call per batch.
+            ("WORKER_CONCURRENCY".into(), batch_size.min(256).to_string()),
         ]);
         let (ingress, stop_ingress) = start_ingress(env.clone())?;
         let source = Source::new(None, env).context("reading the settings")?;

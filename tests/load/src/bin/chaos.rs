@@ -22,11 +22,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 use suiteflow_load::{
     install_crypto_provider, load_average, require_cluster, sign, start_ingress, verdict,
 };
+use suiteflow_store::{AsyncConnection as _, AsyncPgConnection};
 use suiteflow_store::{ConnectionId, EventId, EventKind, EventStatus, NewEvent, Store, queue};
 use suiteflow_test_support::TestDb;
 use suiteflow_test_support::fixtures::{
@@ -366,7 +366,11 @@ async fn kill_worker(bin: &Path, events: u64, kills: u32, rng: &mut Rng) -> anyh
     // 240 requests/min and 20 events per claim: a run of about half a minute to kill into.
     let w = World::start(240, 10).await?;
     w.enqueue(events).await?;
-    let env = w.env(&[("WORKER_BATCH_SIZE", "20"), ("LOCK_TIMEOUT_MS", "2000")]);
+    let env = w.env(&[
+        ("WORKER_BATCH_SIZE", "20"),
+        ("WORKER_CONCURRENCY", "20"),
+        ("LOCK_TIMEOUT_MS", "2000"),
+    ]);
     let started = Instant::now();
     let mut child = w.spawn_worker(bin, &env)?;
     let mut mid_run = 0;
@@ -516,7 +520,7 @@ async fn pg_restart() -> anyhow::Result<Row> {
         .map(|a| a.at - up_at)
         .min();
     let mut conn = AsyncPgConnection::establish(w.db.url()).await?;
-    let stored = queue::count_stored(&mut conn, &accepted).await?;
+    let stored = suiteflow_test_support::rows::count_stored(&mut conn, &accepted).await;
     let ok = usize::try_from(stored)? == accepted_202
         && accepted.len() == accepted_202
         && unavailable_during > 0
@@ -565,6 +569,7 @@ async fn webflow_faults(bin: &Path, seed: u64) -> anyhow::Result<Row> {
     w.wf.inject(FaultRule::new(Fault::Status(500), usize::MAX).share(300, seed));
     let env = w.env(&[
         ("WORKER_BATCH_SIZE", "25"),
+        ("WORKER_CONCURRENCY", "25"),
         ("MAX_RETRY_BACKOFF_MS", "5000"),
     ]);
     let started = Instant::now();

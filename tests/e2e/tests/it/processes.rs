@@ -1,11 +1,10 @@
 //! The real `ingress` and `worker` binaries, started against a [`Pipeline`]'s database and
 //! stand-ins, with their standard error captured to files.
 
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use suiteflow_test_support::process::{free_port, terminate};
+use suiteflow_test_support::process::{binary, free_port, terminate};
 
 use crate::support::Pipeline;
 
@@ -21,13 +20,8 @@ impl Binaries {
     /// Starts both binaries with the pipeline's settings plus `extra`, and waits until the
     /// ingress is ready.
     pub async fn start(p: &Pipeline, extra: &[(&str, String)]) -> Self {
-        let worker_bin = PathBuf::from(env!("CARGO_BIN_EXE_worker"));
-        let ingress_bin = worker_bin.with_file_name("ingress");
-        assert!(
-            ingress_bin.exists(),
-            "{} is missing: build the workspace's binaries (just test does)",
-            ingress_bin.display()
-        );
+        let worker_bin = binary("worker");
+        let ingress_bin = binary("ingress");
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut env = p.settings();

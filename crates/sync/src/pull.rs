@@ -1,31 +1,36 @@
-//! `pull` events (DESIGN §6.7): read SmartSuite's `ListEvents` from the stored cursor and turn
-//! every change into a `record` event, inserted together with the new cursor and the pull's
-//! completion in one transaction. A crash before the commit repeats the pull; the `event_id`
-//! idempotency keys absorb the repeat.
+//! `pull` events: read SmartSuite's `ListEvents` from the stored cursor and turn every change
+//! into a `record` event, inserted together with the new cursor and the pull's completion in
+//! one transaction. A crash before the commit repeats the pull; the `event_id` idempotency keys
+//! absorb the repeat.
 
 use serde_json::json;
 use suiteflow_store::AsyncConnection as _;
-use suiteflow_store::{Completion, Event, NewEvent, Store};
+use suiteflow_store::{Completion, Event, NewEvent, Store, StoreError};
 
-use crate::context::Context;
-use crate::outcome::{Failure, Outcome};
-use crate::sync::store_failure;
+use crate::context::ConnectionContext;
+use crate::failure::Failure;
+use crate::outcome::Outcome;
 
 const PAGE_SIZE: u32 = 50;
 
-/// Pulls and, on success, completes the pull event in the same transaction as the new events.
-/// Returns `None` when the event was completed here, or the failure to record.
-pub async fn pull(store: &Store, ctx: &Context, worker: &str, event: &Event) -> Option<Outcome> {
+/// Pulls and, on success, completes the pull event in the same transaction as the new events
+/// ([`Outcome::Recorded`]).
+pub async fn pull(store: &Store, ctx: &ConnectionContext, worker: &str, event: &Event) -> Outcome {
     match run(store, ctx, worker, event).await {
-        Ok(()) => None,
-        Err(f) => Some(Outcome::Failed(f)),
+        Ok(()) => Outcome::Recorded,
+        Err(failure) => Outcome::Failed(failure),
     }
 }
 
-async fn run(store: &Store, ctx: &Context, worker: &str, event: &Event) -> Result<(), Failure> {
+async fn run(
+    store: &Store,
+    ctx: &ConnectionContext,
+    worker: &str,
+    event: &Event,
+) -> Result<(), Failure> {
     let Some(webhook_id) = ctx.connection.smartsuite_webhook_id.clone() else {
-        return Err(Failure::Permanent(
-            "the connection has no SmartSuite webhook".into(),
+        return Err(Failure::permanent(
+            "the connection has no SmartSuite webhook",
         ));
     };
     let cursor = ctx
@@ -36,8 +41,7 @@ async fn run(store: &Store, ctx: &Context, worker: &str, event: &Event) -> Resul
     let (changes, next_cursor) = ctx
         .smartsuite
         .list_all_events(&webhook_id, PAGE_SIZE, &cursor)
-        .await
-        .map_err(Failure::from_smartsuite)?;
+        .await?;
 
     let table = ctx.table_id().to_string();
     let new_events: Vec<NewEvent> = changes
@@ -62,11 +66,11 @@ async fn run(store: &Store, ctx: &Context, worker: &str, event: &Event) -> Resul
         })
         .collect();
 
-    let mut conn = store.get().await.map_err(store_failure)?;
+    let mut conn = store.get().await?;
     let connection_id = event.connection_id;
     let event_id = event.id;
     let inserted = new_events.len();
-    conn.transaction::<_, suiteflow_store::StoreError, _>(async |tx| {
+    conn.transaction::<_, StoreError, _>(async |tx| {
         suiteflow_store::queue::enqueue_many(tx, &new_events).await?;
         if !next_cursor.is_empty() {
             suiteflow_store::set_events_cursor(tx, connection_id, &next_cursor).await?;
@@ -76,8 +80,7 @@ async fn run(store: &Store, ctx: &Context, worker: &str, event: &Event) -> Resul
         suiteflow_store::queue::complete(tx, worker, event_id, &Completion::default()).await?;
         Ok(())
     })
-    .await
-    .map_err(store_failure)?;
+    .await?;
     tracing::info!(connection_id = %connection_id.0, event_id = %event_id.0, changes = inserted, "pulled SmartSuite events");
     Ok(())
 }

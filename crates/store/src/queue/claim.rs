@@ -1,0 +1,78 @@
+//! Taking work: one `UPDATE … FOR UPDATE SKIP LOCKED` statement that leases a batch of due
+//! events, never two of one record, and skips the superseded ones.
+
+use std::time::Duration;
+
+use diesel::sql_types::{Int8, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use super::{Event, IN_FLIGHT_INDEX, RACE_RETRIES, duration_ms, in_transaction};
+use crate::error::is_retryable_race;
+use crate::prepared::prepared;
+use crate::{EventStatus, StoreError};
+
+const CLAIM_SQL: &str = include_str!("claim.sql");
+
+/// Claims up to `n` events for `worker` with a lease of `lease`, in one statement: queued, failed-and-due, and processing-with-expired-lease events of active
+/// connections; never two events of one record in flight; superseded events become `skipped`.
+///
+/// Runs as one statement, or in a savepoint when the caller has a transaction open, so that a
+/// claim that loses a race to another claimer can be run again. When superseded events took up
+/// part of the batch, the claim looks further (another statement) so that an empty answer
+/// means nothing is claimable right now.
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    worker: &str,
+    n: u32,
+    lease: Duration,
+) -> Result<Vec<Event>, StoreError> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let lease_ms = duration_ms(lease);
+    let mut claimed: Vec<Event> = Vec::new();
+    let mut attempt = 0;
+    loop {
+        let want = i64::from(n) - claimed.len() as i64;
+        let statement = prepared(CLAIM_SQL)
+            .bind::<Text, _>(worker)
+            .bind::<Int8, _>(want)
+            .bind::<Int8, _>(lease_ms);
+        // One statement is atomic on its own; inside the caller's transaction a savepoint
+        // keeps a lost race from aborting that transaction.
+        let result = if in_transaction(conn) {
+            conn.transaction::<Vec<Event>, diesel::result::Error, _>(async |conn| {
+                statement.load(conn).await
+            })
+            .await
+        } else {
+            statement.load(conn).await
+        };
+        match result {
+            Ok(rows) => {
+                let (mut taken, superseded): (Vec<Event>, Vec<Event>) = rows
+                    .into_iter()
+                    .partition(|e| e.status == EventStatus::Processing);
+                let exhausted =
+                    (taken.len() + superseded.len()) < usize::try_from(want).unwrap_or(0);
+                claimed.append(&mut taken);
+                // Superseded rows used up part of the batch: look further, unless the queue
+                // had nothing more to give.
+                if superseded.is_empty() || exhausted || claimed.len() >= n as usize {
+                    return Ok(claimed);
+                }
+            }
+            Err(e) if attempt + 1 < RACE_RETRIES && is_retryable_race(&e, IN_FLIGHT_INDEX) => {
+                attempt += 1;
+                tracing::debug!(
+                    attempt,
+                    "claim lost a race to another claimer; claiming again"
+                );
+            }
+            // What an earlier round claimed is committed: hand it out rather than leave it
+            // to the lease.
+            Err(_) if !claimed.is_empty() => return Ok(claimed),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! Recording outcomes: success, a failure to retry, a release without spending an attempt, a
+//! dead letter. Every one is fenced by the lease: it changes the event only while `worker`
+//! still holds it, so a worker whose lease was taken over cannot overwrite the new owner's
+//! result.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Int8, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::{Completion, EventError, PENDING_PULL_INDEX, RACE_RETRIES, duration_ms};
+use crate::error::is_retryable_race;
+use crate::prepared::prepared;
+use crate::schema::{events, sql_types};
+use crate::{EventId, EventStatus, StoreError};
+
+const UNLOCK_SQL: &str = include_str!("unlock.sql");
+
+/// SQL for `now() - queued_at` in whole milliseconds.
+fn elapsed_since_queued() -> diesel::expression::SqlLiteral<Nullable<Int8>> {
+    diesel::dsl::sql::<Nullable<Int8>>(
+        "(extract(epoch FROM (now() - events.queued_at)) * 1000)::bigint",
+    )
+}
+
+/// The fence of every outcome: the event is still `processing` under `worker`'s lease.
+fn held_by(
+    worker: &str,
+) -> diesel::dsl::And<
+    diesel::dsl::Eq<events::locked_by, &str>,
+    diesel::dsl::Eq<events::status, EventStatus>,
+> {
+    events::locked_by
+        .eq(worker)
+        .and(events::status.eq(EventStatus::Processing))
+}
+
+/// What every final outcome sets: the status, when and how long after queueing, lease released.
+#[allow(clippy::type_complexity)]
+fn finished(
+    status: EventStatus,
+) -> (
+    diesel::dsl::Eq<events::status, EventStatus>,
+    diesel::dsl::Eq<events::processed_at, diesel::dsl::now>,
+    diesel::dsl::Eq<events::duration_ms, diesel::expression::SqlLiteral<Nullable<Int8>>>,
+    diesel::dsl::Eq<events::locked_by, Option<String>>,
+    diesel::dsl::Eq<events::lease_expires_at, Option<OffsetDateTime>>,
+) {
+    (
+        events::status.eq(status),
+        events::processed_at.eq(diesel::dsl::now),
+        events::duration_ms.eq(elapsed_since_queued()),
+        events::locked_by.eq(None::<String>),
+        events::lease_expires_at.eq(None::<OffsetDateTime>),
+    )
+}
+
+/// Records success for an event `worker` holds. [`StoreError::LeaseLost`] (and no change) when
+/// another worker took the event over.
+pub async fn complete(
+    conn: &mut AsyncPgConnection,
+    worker: &str,
+    id: EventId,
+    completion: &Completion,
+) -> Result<(), StoreError> {
+    let warnings =
+        (!completion.warnings.is_empty()).then(|| Value::from(completion.warnings.clone()));
+    let updated = diesel::update(
+        events::table
+            .filter(events::id.eq(id))
+            .filter(held_by(worker)),
+    )
+    .set((
+        finished(EventStatus::Success),
+        events::error.eq(None::<String>),
+        events::error_detail.eq(None::<Value>),
+        events::partial_success.eq(warnings.is_some()),
+        events::warnings.eq(warnings),
+        events::webflow_item_id.eq(completion.webflow_item_id.as_deref()),
+        events::webflow_response.eq(completion.webflow_response.as_ref()),
+    ))
+    .execute(conn)
+    .await?;
+    fenced(updated, id)
+}
+
+/// Moves an event `worker` holds to `dead_letter`, keeping its error.
+pub async fn dead_letter(
+    conn: &mut AsyncPgConnection,
+    worker: &str,
+    id: EventId,
+    error: &EventError<'_>,
+) -> Result<(), StoreError> {
+    let updated = diesel::update(
+        events::table
+            .filter(events::id.eq(id))
+            .filter(held_by(worker)),
+    )
+    .set((
+        finished(EventStatus::DeadLetter),
+        events::error.eq(error.message),
+        events::error_detail.eq(error.detail),
+    ))
+    .execute(conn)
+    .await?;
+    fenced(updated, id)
+}
+
+/// Records a retryable failure of an event `worker` holds: `failed`, claimable again from
+/// `retry_after`. Returns the status set: `Failed`, or `Skipped` for a pull superseded by a
+/// newer pending pull of its connection.
+pub async fn fail(
+    conn: &mut AsyncPgConnection,
+    worker: &str,
+    id: EventId,
+    error: &EventError<'_>,
+    retry_after: OffsetDateTime,
+) -> Result<EventStatus, StoreError> {
+    unlock(
+        conn,
+        worker,
+        id,
+        EventStatus::Failed,
+        Some(error),
+        Some(retry_after),
+        false,
+    )
+    .await
+}
+
+/// Puts an event `worker` holds back in the queue without spending an attempt (a 429, a
+/// shutdown, a connection put in `error`): `queued`, claimable from `retry_after` if given.
+/// `why`, when given, replaces the event's error, so a waiting event says what it waits for.
+/// Returns `Queued`, or `Skipped` for a pull superseded by a newer pending pull.
+pub async fn release(
+    conn: &mut AsyncPgConnection,
+    worker: &str,
+    id: EventId,
+    retry_after: Option<OffsetDateTime>,
+    why: Option<&EventError<'_>>,
+) -> Result<EventStatus, StoreError> {
+    unlock(
+        conn,
+        worker,
+        id,
+        EventStatus::Queued,
+        why,
+        retry_after,
+        true,
+    )
+    .await
+}
+
+#[derive(QueryableByName)]
+struct StatusRow {
+    #[diesel(sql_type = sql_types::EventStatus)]
+    status: EventStatus,
+}
+
+async fn unlock(
+    conn: &mut AsyncPgConnection,
+    worker: &str,
+    id: EventId,
+    to: EventStatus,
+    error: Option<&EventError<'_>>,
+    retry_after: Option<OffsetDateTime>,
+    refund_attempt: bool,
+) -> Result<EventStatus, StoreError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = conn
+            .transaction::<Option<StatusRow>, diesel::result::Error, _>(async |conn| {
+                prepared(UNLOCK_SQL)
+                    .bind::<SqlUuid, _>(id)
+                    .bind::<Text, _>(worker)
+                    .bind::<Text, _>(to.as_str())
+                    .bind::<Nullable<Text>, _>(error.map(|e| e.message))
+                    .bind::<Nullable<Timestamptz>, _>(retry_after)
+                    .bind::<Bool, _>(refund_attempt)
+                    .bind::<Nullable<Jsonb>, _>(error.and_then(|e| e.detail))
+                    .get_result(conn)
+                    .await
+                    .optional()
+            })
+            .await;
+        match result {
+            Ok(Some(row)) => return Ok(row.status),
+            Ok(None) => return Err(StoreError::LeaseLost { event: id }),
+            // A pull was enqueued for the connection after this statement's snapshot.
+            Err(e) if attempt < RACE_RETRIES && is_retryable_race(&e, PENDING_PULL_INDEX) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Extends the lease of an event `worker` holds to `lease` from now (a long-running event).
+pub async fn extend_lease(
+    conn: &mut AsyncPgConnection,
+    worker: &str,
+    id: EventId,
+    lease: Duration,
+) -> Result<OffsetDateTime, StoreError> {
+    let expires = diesel::update(
+        events::table
+            .filter(events::id.eq(id))
+            .filter(held_by(worker)),
+    )
+    .set(
+        events::lease_expires_at.eq(diesel::dsl::sql::<Nullable<Timestamptz>>(&format!(
+            "now() + interval '{} milliseconds'",
+            duration_ms(lease)
+        ))),
+    )
+    .returning(events::lease_expires_at)
+    .get_result::<Option<OffsetDateTime>>(conn)
+    .await
+    .optional()?;
+    expires.flatten().ok_or(StoreError::LeaseLost { event: id })
+}
+
+fn fenced(updated: usize, id: EventId) -> Result<(), StoreError> {
+    if updated == 0 {
+        Err(StoreError::LeaseLost { event: id })
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+
+pub mod budget;
+pub mod connect;
+pub mod context;
+mod engine;
+pub mod failure;
+pub mod mapping;
+mod outcome;
+pub mod preview;
+mod pull;
+pub mod resolve;
+mod write;
+
+pub use connect::{ClientOptions, Clients, Connector, Schemas};
+pub use context::{Built, ConnectionContext};
+pub use engine::{ContextError, Engine};
+pub use failure::{Api, Cause, ErrorDetail, Failure, FailureKind, Wait};
+pub use outcome::Outcome;
+pub use write::{BULK_LIMIT, Written};

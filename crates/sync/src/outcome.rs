@@ -1,0 +1,36 @@
+//! What became of an event the engine processed.
+
+use crate::Failure;
+
+/// The result of processing one event.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Written (or nothing needed writing): the item it concerns and the fields that failed
+    /// to map (a partial success).
+    Done {
+        webflow_item_id: Option<String>,
+        warnings: Vec<String>,
+    },
+    /// Completed inside the processing's own transaction (a pull): nothing left to record.
+    Recorded,
+    Failed(Failure),
+}
+
+impl Outcome {
+    pub fn done(webflow_item_id: Option<String>, warnings: Vec<String>) -> Self {
+        Self::Done {
+            webflow_item_id,
+            warnings,
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        matches!(self, Self::Done { .. } | Self::Recorded)
+    }
+}
+
+impl From<Failure> for Outcome {
+    fn from(failure: Failure) -> Self {
+        Self::Failed(failure)
+    }
+}

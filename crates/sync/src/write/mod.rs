@@ -1,0 +1,172 @@
+//! From one connection's claimed `record` events to Webflow items: map each record
+//! ([`prepare`]), sort the writes by what the id map knows ([`plan`]), resolve creates whose
+//! outcome is unknown ([`adopt`]), then create, update and delete in bulk calls of at most 100
+//! items, each call paid from the connection's budget, with the id map keeping every item
+//! written once (docs/architecture.md, "The write path").
+
+mod adopt;
+mod create;
+mod delete;
+mod plan;
+mod prepare;
+mod update;
+
+use serde_json::Value;
+use suiteflow_mapper::MappedItem;
+use suiteflow_store::id_map::{self, RecordKey};
+use suiteflow_store::{Event, EventId, Store};
+use suiteflow_webflow_client::{ItemData, Target};
+use time::OffsetDateTime;
+
+use crate::budget::WebflowBudget;
+use crate::context::ConnectionContext;
+use crate::failure::Failure;
+use crate::outcome::Outcome;
+
+/// Webflow's bulk limit.
+pub const BULK_LIMIT: usize = 100;
+/// `-1` … `-9`: suffixes tried when another item holds the slug.
+const SLUG_SUFFIXES: u32 = 9;
+
+/// What a batch of writes came to.
+pub struct Written {
+    /// One outcome per event.
+    pub outcomes: Vec<(EventId, Outcome)>,
+    /// Webflow calls made.
+    pub webflow_calls: u32,
+}
+
+/// Processes one connection's claimed `record` events.
+pub async fn write(store: &Store, ctx: &ConnectionContext, events: &[Event]) -> Written {
+    let mut batch = Batch {
+        store,
+        ctx,
+        budget: ctx.budget(store),
+        outcomes: Vec::new(),
+    };
+    batch.run(events).await;
+    Written {
+        webflow_calls: batch.budget.calls(),
+        outcomes: batch.outcomes,
+    }
+}
+
+/// One batch of one connection's events on its way to Webflow: each concern (prepare, plan,
+/// adopt, create, update, delete) adds its own methods in its own module.
+struct Batch<'a> {
+    store: &'a Store,
+    ctx: &'a ConnectionContext,
+    budget: WebflowBudget<'a>,
+    outcomes: Vec<(EventId, Outcome)>,
+}
+
+/// A mapped record on its way to Webflow.
+struct Write<'e> {
+    event: &'e Event,
+    item: MappedItem,
+    hash: String,
+    /// An earlier create of this record whose outcome is unknown and whose item was not found:
+    /// the slug it used and when its intent was recorded. Webflow may still apply it late.
+    earlier_create: Option<(String, OffsetDateTime)>,
+}
+
+impl Write<'_> {
+    fn key(&self) -> RecordKey<'_> {
+        RecordKey::smartsuite(self.event.connection_id, &self.event.external_id)
+    }
+
+    fn target(&self) -> Target {
+        if self.item.status.is_draft {
+            Target::Staged
+        } else {
+            Target::Live
+        }
+    }
+
+    /// The item's data with `slug` (sent only when `keep_slug`: Webflow refuses an unchanged
+    /// slug in some PATCHes).
+    fn data(&self, slug: Option<&str>, keep_slug: bool) -> ItemData {
+        let mut field_data = self.item.field_data.clone();
+        match slug {
+            Some(slug) if keep_slug => {
+                field_data.insert("slug".into(), Value::String(slug.to_string()));
+            }
+            _ => {
+                field_data.remove("slug");
+            }
+        }
+        let mut data = ItemData::new(field_data);
+        data.is_draft = Some(self.item.status.is_draft);
+        data.is_archived = Some(self.item.status.is_archived);
+        data
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.item.warnings.iter().map(ToString::to_string).collect()
+    }
+}
+
+impl<'a> Batch<'a> {
+    async fn run(&mut self, events: &'a [Event]) {
+        let mut writes = Vec::new();
+        let mut deletes = Vec::new();
+        for event in events {
+            match self.prepare(event).await {
+                Ok(Some(write)) => writes.push(write),
+                Ok(None) => deletes.push(event),
+                Err(failure) => self.finish(event.id, failure),
+            }
+        }
+        if !writes.is_empty() {
+            let plan = self.plan(writes).await;
+            self.create_all(plan.creates).await;
+            self.update_all(plan.updates).await;
+        }
+        for event in deletes {
+            let outcome = match self.delete(event).await {
+                Ok(()) => Outcome::done(None, Vec::new()),
+                Err(f) => Outcome::Failed(f),
+            };
+            self.finish(event.id, outcome);
+        }
+    }
+
+    fn finish(&mut self, id: EventId, outcome: impl Into<Outcome>) {
+        self.outcomes.push((id, outcome.into()));
+    }
+
+    /// Finishes every event with the same failure (a bulk call that failed as a whole).
+    fn fail_all(&mut self, events: impl IntoIterator<Item = EventId>, f: &Failure) {
+        for id in events {
+            self.finish(id, f.clone());
+        }
+    }
+
+    /// The record's item is `item_id` and holds what `w` maps to: remember it in the id map.
+    async fn synced(&self, w: &Write<'_>, item_id: &str, slug: &str) -> Outcome {
+        let marked = async {
+            let mut conn = self.store.get().await?;
+            id_map::mark_synced(&mut conn, w.key(), item_id, Some(slug), &w.hash).await
+        };
+        match marked.await {
+            Ok(_) => Outcome::done(Some(item_id.to_string()), w.warnings()),
+            Err(e) => Outcome::Failed(e.into()),
+        }
+    }
+
+    /// Before a create: the record's item is being made with `slug`, so a create whose answer
+    /// is lost is found by that slug, not made twice.
+    async fn record_intent(&self, w: &Write<'_>, slug: &str) -> Result<(), Failure> {
+        let mut conn = self.store.get().await?;
+        id_map::record_intent(&mut conn, w.key(), slug).await?;
+        Ok(())
+    }
+}
+
+/// Every slug suffix was taken.
+fn slugs_taken(w: &Write<'_>) -> Failure {
+    Failure::permanent(format!(
+        "slug {:?} and its suffixes -1 to -{SLUG_SUFFIXES} are all taken by other items",
+        w.item.slug.as_str()
+    ))
+}

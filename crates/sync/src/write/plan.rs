@@ -1,0 +1,95 @@
+//! Plan: what each mapped record needs, by what the id map knows of it. A record whose item
+//! holds the same content needs nothing; one with an item is an update; one whose earlier
+//! create has an unknown outcome is resolved first ([`adopt`](super::adopt)); the rest are
+//! creates.
+
+use std::collections::HashMap;
+
+use suiteflow_store::IdMapState;
+use suiteflow_store::id_map::{self, IdMapEntry, SMARTSUITE};
+
+use super::{Batch, Write};
+use crate::failure::Failure;
+
+/// The writes of a batch, sorted.
+pub(super) struct Plan<'a> {
+    pub creates: Vec<Write<'a>>,
+    pub updates: Vec<Update<'a>>,
+}
+
+/// A write to an existing item.
+pub(super) struct Update<'a> {
+    pub write: Write<'a>,
+    pub item_id: String,
+    /// The slug the item has now, when known (an unchanged slug is not sent again).
+    pub old_slug: Option<String>,
+}
+
+/// A write whose record's earlier create has an unknown outcome, with the slug it used.
+pub(super) struct Unknown<'a> {
+    pub write: Write<'a>,
+    pub slug: String,
+}
+
+impl<'a> Batch<'a> {
+    /// Sorts `writes` into creates and updates; unchanged records finish here, and so do the
+    /// writes whose id map entry could not be read.
+    pub(super) async fn plan(&mut self, writes: Vec<Write<'a>>) -> Plan<'a> {
+        let mut plan = Plan {
+            creates: Vec::new(),
+            updates: Vec::new(),
+        };
+        let entries = match self.entries(&writes).await {
+            Ok(entries) => entries,
+            Err(f) => {
+                self.fail_all(writes.iter().map(|w| w.event.id), &f);
+                return plan;
+            }
+        };
+        let mut unknown = Vec::new();
+        for w in writes {
+            match entries.get(&w.event.external_id) {
+                Some(e) if e.state == IdMapState::Synced && e.webflow_item_id.is_some() => {
+                    let item_id = e.webflow_item_id.clone().unwrap_or_default();
+                    if e.field_data_hash.as_deref() == Some(w.hash.as_str()) {
+                        // Unchanged: no call.
+                        let outcome = crate::Outcome::done(Some(item_id), w.warnings());
+                        self.finish(w.event.id, outcome);
+                    } else {
+                        plan.updates.push(Update {
+                            write: w,
+                            item_id,
+                            old_slug: e.slug.clone(),
+                        });
+                    }
+                }
+                Some(e) if e.state == IdMapState::Creating => {
+                    let slug = e
+                        .slug
+                        .clone()
+                        .unwrap_or_else(|| w.item.slug.as_str().to_string());
+                    unknown.push(Unknown { write: w, slug });
+                }
+                _ => plan.creates.push(w),
+            }
+        }
+        if !unknown.is_empty() {
+            self.adopt(unknown, &entries, &mut plan).await;
+        }
+        plan
+    }
+
+    /// The id map entries of the writes' records, by record id.
+    async fn entries(&self, writes: &[Write<'a>]) -> Result<HashMap<String, IdMapEntry>, Failure> {
+        let ids: Vec<&str> = writes
+            .iter()
+            .map(|w| w.event.external_id.as_str())
+            .collect();
+        let mut conn = self.store.get().await?;
+        let entries = id_map::lookup_many(&mut conn, self.ctx.id(), SMARTSUITE, &ids).await?;
+        Ok(entries
+            .into_iter()
+            .map(|e| (e.external_id.clone(), e))
+            .collect())
+    }
+}

@@ -1,0 +1,2 @@
+//! Tests only: see `tests/it` and the README.
+#![doc = include_str!("../README.md")]

@@ -1,0 +1,11 @@
+//! Tests that span the ingress and the worker (and the CLI): real PostgreSQL, the real ingress,
+//! the worker, and the SmartSuite and Webflow stand-ins over loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
+
+mod failures;
+mod logs;
+mod processes;
+mod support;
+mod trace;
+mod worker;
+mod write;

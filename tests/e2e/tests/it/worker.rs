@@ -1,0 +1,170 @@
+//! The worker as a process sees it: replicas sharing the queue, `worker --once`, `/metrics`.
+
+use serde_json::json;
+use suiteflow_store::EventStatus;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_workers_write_each_record_once() {
+    let p = Pipeline::start().await;
+    let n = 1000;
+    {
+        // Enqueue straight into the store (the ingress path is tested above).
+        let store = p.store().await;
+        let mut conn = store.get().await.unwrap();
+        let events: Vec<_> = (0..n)
+            .map(|i| {
+                suiteflow_store::NewEvent::record(
+                    p.connection,
+                    format!("r{i}"),
+                    "record_created",
+                    format!("k{i}"),
+                )
+                .with_payload(json!({"data": {"title": format!("Product {i}"), "price": "1"}}))
+            })
+            .collect();
+        suiteflow_store::queue::enqueue_many(&mut conn, &events)
+            .await
+            .unwrap();
+    }
+    let second = p.another_worker().await;
+    let (a, b) = tokio::join!(p.worker.run_until_empty(), second.run_until_empty());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    p.sync().await;
+    assert_eq!(p.items().len(), n);
+    assert_eq!(p.count(EventStatus::Success).await, n as i64);
+    let created: usize =
+        p.wf.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.status < 300)
+            .map(|r| {
+                r.body
+                    .get("items")
+                    .and_then(|i| i.as_array())
+                    .map_or(1, Vec::len)
+            })
+            .sum();
+    assert_eq!(created, n, "each record created exactly once");
+    assert!(
+        a.processed > 0 && b.processed > 0,
+        "both workers took part: {a:?} {b:?}"
+    );
+    // Bulk calls: far fewer Webflow calls than records.
+    assert!(
+        p.calls("POST", "/items/live") <= 20,
+        "{} create calls",
+        p.calls("POST", "/items/live")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn worker_once_prints_the_cron_summary() {
+    let p = Pipeline::start().await;
+    p.accept(
+        "record_created",
+        "r",
+        json!({"title": "Rug", "price": "9"}),
+        "k",
+    )
+    .await;
+    let output = std::process::Command::new(suiteflow_test_support::process::binary("worker"))
+        .arg("--once")
+        .env_clear()
+        .envs(p.settings())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["processed"], 1);
+    assert_eq!(summary["succeeded"], 1);
+    assert_eq!(summary["failed"], 0);
+    assert_eq!(summary["queueDepth"], 0);
+    assert!(
+        summary["durationMs"].is_u64() && summary["oldestEventAge"].is_u64(),
+        "{summary}"
+    );
+    assert_eq!(p.items().len(), 1);
+    // The run is on record for the health endpoint's workerLastRun.
+    let store = p.store().await;
+    let mut conn = store.get().await.unwrap();
+    assert!(
+        suiteflow_store::latest_audit(&mut conn, "worker.completed")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_and_healthz_are_served() {
+    let p = Pipeline::start().await;
+    let (server, addr) = worker::metrics::serve("127.0.0.1:0".parse().unwrap()).unwrap();
+    let handle = server.handle();
+    tokio::spawn(server);
+    p.accept(
+        "record_created",
+        "r",
+        json!({"title": "Mat", "price": "3"}),
+        "k",
+    )
+    .await;
+    p.sync().await;
+    let health = p
+        .http
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let metrics = p
+        .http
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        r#"worker_events_total{outcome="success"} 1"#,
+        "worker_queue_depth 0",
+        "worker_webflow_requests_total",
+        r#"worker_connections{status="active"} 1"#,
+        "worker_event_duration_seconds",
+    ] {
+        assert!(
+            metrics.contains(expected),
+            "{expected} missing from:\n{metrics}"
+        );
+    }
+    handle.stop(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn worker_concurrency_bounds_the_events_in_flight() {
+    let p = Pipeline::start_with(Options {
+        env: vec![("WORKER_CONCURRENCY", "10".to_string())],
+        ..Options::default()
+    })
+    .await;
+    for i in 0..30 {
+        let data = json!({"title": format!("Lamp {i}"), "price": "4"});
+        p.accept("record_created", &format!("r{i}"), data, &format!("k{i}"))
+            .await;
+    }
+    // One claim takes all 30 (WORKER_BATCH_SIZE 100), and at most 10 are written at once.
+    let summary = p.worker.run_once().await.unwrap();
+    assert_eq!((summary.processed, summary.succeeded), (30, 30));
+    let sizes: Vec<usize> =
+        p.wf.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/items/live"))
+            .map(|r| r.body["items"].as_array().map_or(1, Vec::len))
+            .collect();
+    assert_eq!(sizes, [10, 10, 10], "bulk creates of at most 10 items");
+}
