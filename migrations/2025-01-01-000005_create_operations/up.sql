@@ -1,4 +1,4 @@
--- Operational tables: daily analytics, audit log, shared token buckets, lease-based locks.
+-- Operational tables: daily analytics, audit log, shared rate-limit buckets, lease-based locks.
 
 CREATE TABLE analytics_daily (
     connection_id  uuid NOT NULL REFERENCES connections (id) ON DELETE CASCADE,
@@ -32,7 +32,7 @@ CREATE INDEX audit_log_action_created_idx ON audit_log (action, created_at DESC)
 CREATE INDEX audit_log_connection_created_idx ON audit_log (connection_id, created_at DESC)
     WHERE connection_id IS NOT NULL;
 
--- Shared token buckets (one per connection and bucket name), refilled from elapsed time.
+-- Shared rate-limit buckets (one per connection and bucket name), refilled from elapsed time.
 CREATE TABLE rate_limits (
     connection_id     uuid NOT NULL REFERENCES connections (id) ON DELETE CASCADE,
     bucket            text NOT NULL,

@@ -27,5 +27,5 @@ pub use resolve::{
     FileUrlResolver, LinkedRecordResolver, Lookups, MapResolvers, NoResolvers, Resolvers,
 };
 pub use slug::{MAX_SLUG_LEN, Slug, SlugError};
-pub use transform::{Transform, TransformError};
+pub use transform::{ApplyError, ApplyProblem, Transform, TransformError};
 pub use warning::{Warning, WarningKind};

@@ -807,8 +807,10 @@ impl CompiledMapping {
             Some(v) if !field.transforms.is_empty() => {
                 match apply_all(&field.transforms, v.into_owned()) {
                     Ok(v) => Some(Cow::Owned(v)),
-                    Err(reason) => {
-                        w.push(WarningKind::Transform { reason });
+                    Err(e) => {
+                        w.push(WarningKind::Transform {
+                            reason: e.to_string(),
+                        });
                         return Outcome::Failed;
                     }
                 }
@@ -948,8 +950,10 @@ fn render(template: &Template, view: &RecordView<'_>, w: &mut Vec<WarningKind>) 
             Some(v) if !placeholder.transforms.is_empty() => {
                 match apply_all(&placeholder.transforms, v.into_owned()) {
                     Ok(v) => Some(Cow::Owned(v)),
-                    Err(reason) => {
-                        w.push(WarningKind::Transform { reason });
+                    Err(e) => {
+                        w.push(WarningKind::Transform {
+                            reason: e.to_string(),
+                        });
                         None
                     }
                 }

@@ -77,6 +77,36 @@ pub enum TransformError {
     },
 }
 
+/// A transform that could not be applied to a value (the field becomes a warning).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{transform}: {problem}")]
+pub struct ApplyError {
+    /// The transform's name.
+    pub transform: &'static str,
+    /// Why the value did not fit it.
+    pub problem: ApplyProblem,
+}
+
+/// Why a value did not fit a transform.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyProblem {
+    /// `formatDate` of something that is not a date (an excerpt of the value).
+    #[error("not a date: {0}")]
+    NotADate(String),
+    /// A numeric transform of something that is not a number (an excerpt of the value).
+    #[error("needs a number, got {0}")]
+    NotANumber(String),
+    /// A text transform of a value that has no text form (its shape).
+    #[error("cannot be applied to {0}")]
+    NoText(&'static str),
+    /// A numeric transform whose result is not a finite number.
+    #[error("produced a value that is not a number")]
+    NotFinite,
+    /// The date could not be written in the format (the `time` crate's reason).
+    #[error("cannot format the date: {0}")]
+    Format(String),
+}
+
 impl Transform {
     /// Every transform name.
     pub const NAMES: &'static [&'static str] = &[
@@ -196,25 +226,29 @@ impl Transform {
     /// Applies the transform. Text transforms work on strings (numbers and booleans as text,
     /// arrays element by element); numeric ones on numbers and numeric strings; `formatDate` on
     /// date strings and SmartSuite date objects. `null` stays `null`.
-    pub fn apply(&self, value: Value) -> Result<Value, String> {
+    pub fn apply(&self, value: Value) -> Result<Value, ApplyError> {
         if value.is_null() {
             return Ok(Value::Null);
         }
-        match self {
+        let applied = match self {
             Transform::Round(_) | Transform::Floor | Transform::Ceil => self.numeric(&value),
-            Transform::FormatDate { format, .. } => {
-                let dt = date_text(&value)
-                    .and_then(parse_datetime)
-                    .ok_or_else(|| format!("not a date: {}", crate::value::excerpt(&value)))?;
-                dt.format(format.as_ref())
-                    .map(Value::String)
-                    .map_err(|e| e.to_string())
-            }
+            Transform::FormatDate { format, .. } => date_text(&value)
+                .and_then(parse_datetime)
+                .ok_or_else(|| ApplyProblem::NotADate(crate::value::excerpt(&value)))
+                .and_then(|dt| {
+                    dt.format(format.as_ref())
+                        .map(Value::String)
+                        .map_err(|e| ApplyProblem::Format(e.to_string()))
+                }),
             _ => self.textual(value),
-        }
+        };
+        applied.map_err(|problem| ApplyError {
+            transform: self.name(),
+            problem,
+        })
     }
 
-    fn textual(&self, value: Value) -> Result<Value, String> {
+    fn textual(&self, value: Value) -> Result<Value, ApplyProblem> {
         match value {
             Value::Array(items) => items
                 .into_iter()
@@ -225,11 +259,7 @@ impl Transform {
             Value::String(s) => Ok(Value::String(self.text(&s))),
             other => match to_text(&other) {
                 Some(text) => Ok(Value::String(self.text(&text))),
-                None => Err(format!(
-                    "cannot apply {} to {}",
-                    self.name(),
-                    crate::value::shape(&other)
-                )),
+                None => Err(ApplyProblem::NoText(crate::value::shape(&other))),
             },
         }
     }
@@ -257,7 +287,7 @@ impl Transform {
         }
     }
 
-    fn numeric(&self, value: &Value) -> Result<Value, String> {
+    fn numeric(&self, value: &Value) -> Result<Value, ApplyProblem> {
         if let Value::Array(items) = value {
             return items
                 .iter()
@@ -265,13 +295,8 @@ impl Transform {
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array);
         }
-        let n = parse_number(value).ok_or_else(|| {
-            format!(
-                "{} needs a number, got {}",
-                self.name(),
-                crate::value::excerpt(value)
-            )
-        })?;
+        let n = parse_number(value)
+            .ok_or_else(|| ApplyProblem::NotANumber(crate::value::excerpt(value)))?;
         let result = match self {
             Transform::Floor => n.floor(),
             Transform::Ceil => n.ceil(),
@@ -287,8 +312,7 @@ impl Transform {
             }
             _ => n,
         };
-        number_value(result)
-            .ok_or_else(|| format!("{} produced a value that is not a number", self.name()))
+        number_value(result).ok_or(ApplyProblem::NotFinite)
     }
 }
 
@@ -358,9 +382,9 @@ fn title_case(s: &str) -> String {
 }
 
 /// Applies a chain of transforms in order.
-pub(crate) fn apply_all(transforms: &[Transform], mut value: Value) -> Result<Value, String> {
+pub(crate) fn apply_all(transforms: &[Transform], mut value: Value) -> Result<Value, ApplyError> {
     for t in transforms {
-        value = t.apply(value).map_err(|e| format!("{}: {e}", t.name()))?;
+        value = t.apply(value)?;
     }
     Ok(value)
 }

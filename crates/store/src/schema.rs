@@ -172,7 +172,7 @@ diesel::table! {
     rate_limits (connection_id, bucket) {
         connection_id -> Uuid,
         bucket -> Text,
-        tokens -> Numeric,
+        permits -> Numeric,
         refilled_at -> Timestamptz,
         last_take_granted -> Bool,
     }

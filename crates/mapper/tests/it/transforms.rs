@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 use suiteflow_mapper::{
-    MappingDocument, NoResolvers, Transform, TransformError, WarningKind, validate,
+    ApplyError, ApplyProblem, MappingDocument, NoResolvers, Transform, TransformError, WarningKind,
+    validate,
 };
 
 use crate::fixtures::*;
@@ -62,18 +63,22 @@ fn numeric_transforms() {
     assert_eq!(apply("floor", &[], json!("12.9")), json!(12));
     assert_eq!(apply("ceil", &[], json!(12.1)), json!(13));
     assert_eq!(apply("ceil", &[], json!(-12.9)), json!(-12));
+    let error = Transform::new("round", &[])
+        .unwrap()
+        .apply(json!("abc"))
+        .unwrap_err();
     assert!(
-        Transform::new("round", &[])
-            .unwrap()
-            .apply(json!("abc"))
-            .is_err()
+        matches!(&error.problem, ApplyProblem::NotANumber(v) if v.contains("abc")),
+        "{error:?}"
     );
-    assert!(
-        Transform::new("floor", &[])
-            .unwrap()
-            .apply(json!(true))
-            .is_err()
-    );
+    assert_eq!(error.to_string(), "round: needs a number, got abc");
+    assert!(matches!(
+        Transform::new("floor", &[]).unwrap().apply(json!(true)),
+        Err(ApplyError {
+            transform: "floor",
+            problem: ApplyProblem::NotANumber(_)
+        })
+    ));
 }
 
 #[test]
@@ -103,12 +108,15 @@ fn format_date() {
         ),
         "May 5"
     );
-    assert!(
+    assert!(matches!(
         Transform::new("formatDate", &[])
             .unwrap()
-            .apply(json!("yesterday"))
-            .is_err()
-    );
+            .apply(json!("yesterday")),
+        Err(ApplyError {
+            transform: "formatDate",
+            problem: ApplyProblem::NotADate(_)
+        })
+    ));
 }
 
 #[test]

@@ -62,10 +62,10 @@ async fn the_bucket_never_grants_more_than_its_rate_in_any_window_with_four_take
     }
     assert!(
         worst <= 20,
-        "{worst} tokens granted within one window (limit 20)"
+        "{worst} permits granted within one window (limit 20)"
     );
     // The bucket did grant at about its rate (3.5 windows: burst 4 + 17 per window).
-    assert!(grants.len() >= 50, "only {} tokens granted", grants.len());
+    assert!(grants.len() >= 50, "only {} permits granted", grants.len());
     assert!(
         worst >= 15,
         "the window was never close to full ({worst}): the test proves nothing"
@@ -92,7 +92,7 @@ async fn a_refusal_says_when_to_come_back_and_takes_nothing() {
     let Take::RetryAt(retry_at) = refused else {
         panic!("{refused:?}")
     };
-    // 59 tokens refill per minute: one token takes 60/59 s from the first grant.
+    // 59 permits refill per minute: one permit takes 60/59 s from the first grant.
     let wait = retry_at - at;
     assert!(
         wait > time::Duration::milliseconds(990) && wait <= time::Duration::milliseconds(1020),

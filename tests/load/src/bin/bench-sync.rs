@@ -339,7 +339,7 @@ async fn throughput(args: &Args, failed: &mut bool) -> anyhow::Result<bool> {
     if scaled_minutes < 1.0 {
         println!(
             "  note: the run is shorter than one scaled minute, so the bucket's initial burst \
-             ({} tokens, a tenth of the limit) adds to the refill: the figure can exceed the \
+             ({} permits, a tenth of the limit) adds to the refill: the figure can exceed the \
              6000/min steady-state ceiling",
             (bucket_per_min / 10).max(1)
         );

@@ -1,0 +1,1 @@
+ALTER TABLE rate_limits RENAME COLUMN permits TO tokens;
