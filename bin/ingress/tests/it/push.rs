@@ -398,3 +398,26 @@ async fn start_of_a_second() {
     let left = 1_000_000_000 - u64::from(into);
     tokio::time::sleep(std::time::Duration::from_nanos(left + 5_000_000)).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stored_secret_its_scheme_cannot_use_is_503_and_stores_nothing() {
+    let app = TestApp::spawn().await;
+    // A `standard` connection whose stored secret is not `whsec_` base64: the sender's push is
+    // not at fault, so it is told to try again (503) rather than that its signature is wrong.
+    let id = app
+        .connection(
+            WebhookScheme::Standard,
+            "not-a-standard-secret",
+            ConnectionStatus::Active,
+        )
+        .await;
+    let response = push_standard(&app, id, "msg_1", BODY).await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(app.event_count().await, 0);
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.lines().any(|l| l.starts_with("ingress_rejections_total")
+            && l.contains("reason=\"unavailable\"")),
+        "{metrics}"
+    );
+}
