@@ -5,8 +5,8 @@
 #   scripts/prism.sh start [SPEC]     start on a free 127.0.0.1 port; prints the base URL
 #   scripts/prism.sh stop [URL|PORT]  stop the mock(s) this script started (all when no arg)
 #
-# The default spec is crates/webflow-client/tests/data/openapi.mock.yaml (Webflow's v2 spec with
-# the mechanical fixes of shared/reference/webflow/make_mock_spec.py). Routes sit at the root
+# The default spec is crates/webflow-client/tests/data/openapi.mock.yaml (Webflow's official v2
+# OpenAPI spec with mechanical fixes so that Prism can serve it). Routes sit at the root
 # (no /v2). Findings about a request come back in the `sl-violations` response header.
 set -euo pipefail
 

@@ -1,4 +1,4 @@
--- Connections: one SmartSuite table synced to one Webflow collection (DESIGN §5).
+-- Connections: one SmartSuite table synced to one Webflow collection.
 -- Secrets are AES-256-GCM sealed by the application: base64 ciphertext + base64 12-byte IV per
 -- secret, with `encryption_key_id` naming the data key that sealed them (key rotation).
 

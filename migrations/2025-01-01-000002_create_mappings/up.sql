@@ -1,4 +1,4 @@
--- One mapping document per connection (DESIGN §7); `version` grows with every change.
+-- One mapping document per connection; `version` grows with every change.
 
 CREATE TYPE delete_behavior AS ENUM ('archive', 'unpublish', 'delete');
 

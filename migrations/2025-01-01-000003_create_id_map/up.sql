@@ -1,5 +1,5 @@
 -- External record -> Webflow item. A create first records intent (`creating` + slug) so that a
--- create whose outcome is unknown can be resolved by looking the slug up (DESIGN §6.6).
+-- create whose outcome is unknown can be resolved by looking the slug up.
 
 CREATE TYPE id_map_state AS ENUM ('creating', 'synced', 'deleted');
 

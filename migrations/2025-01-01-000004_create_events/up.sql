@@ -1,4 +1,4 @@
--- The durable work queue (DESIGN §5, §6). Claims use FOR UPDATE SKIP LOCKED plus a lease
+-- The durable work queue (docs/architecture.md, "The queue"). Claims use FOR UPDATE SKIP LOCKED plus a lease
 -- (`locked_by`, `lease_expires_at`); outcomes are fenced by `locked_by`.
 
 CREATE TYPE event_kind AS ENUM ('record', 'pull');

@@ -1,4 +1,5 @@
-//! The answers of DESIGN §4 for everything that is not an acceptance. A 503 says nothing about
+//! The ingress's answers to everything that is not an acceptance (the table in
+//! docs/architecture.md, "The ingress"). A 503 says nothing about
 //! the cause; the log has it.
 
 use actix_web::http::StatusCode;

@@ -1,4 +1,5 @@
-//! `GET /api/health` (the original plan's JSON), `GET /healthz`, `GET /readyz`.
+//! `GET /api/health` (status, database, queue depth and oldest age, the workers' last run,
+//! connections by status), `GET /healthz`, `GET /readyz`.
 
 use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};

@@ -1,4 +1,5 @@
-//! The two webhook routes of DESIGN §4.
+//! The two webhook routes: signed pushes, and SmartSuite's notifications (docs/architecture.md,
+//! "The ingress").
 
 use std::cell::Cell;
 

@@ -4,7 +4,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Receives webhooks: verifies, dedupes and enqueues them (configured by environment variables,
-/// see DESIGN §3).
+/// see the README).
 #[derive(clap::Parser)]
 #[command(name = "ingress", version)]
 struct Args {}

@@ -24,7 +24,7 @@ pub struct Settings {
 pub struct WorkerConfig {
     /// `WORKER_BATCH_SIZE`: events claimed per claim.
     pub batch_size: u32,
-    /// `WORKER_CONCURRENCY`: events in flight at once.
+    /// `WORKER_CONCURRENCY`: events in flight at once (a bulk call carries at most this many).
     pub concurrency: u32,
     /// `LOCK_TIMEOUT_MS`: lease of a claimed event.
     pub lease: Duration,

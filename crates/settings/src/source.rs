@@ -8,7 +8,7 @@ use figment::{Figment, Metadata, Profile, Provider};
 
 use crate::{Problem, Problems};
 
-/// Every setting of DESIGN §3. Environment variables outside this list are ignored; keys in the
+/// Every setting (the README's configuration table). Environment variables outside this list are ignored; keys in the
 /// TOML file outside it are reported as problems (a typo there would otherwise go unnoticed).
 pub const VARIABLES: &[&str] = &[
     "DATABASE_URL",

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use suiteflow_settings::parts::{ApiBases, PublicUrl, RetryConfig};
 use suiteflow_settings::{Reader, Source, VARIABLES, boolean, socket_addr};
 
-/// Settings every process needs (DESIGN §3).
+/// Settings every process needs.
 const REQUIRED: &[&str] = &["DATABASE_URL", "DATA_ENCRYPTION_KEY"];
 /// Variables a manifest may name besides the settings: the one naming the TOML file.
 const ALSO_ALLOWED: &[&str] = &["SUITEFLOW_CONFIG"];

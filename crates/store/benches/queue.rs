@@ -2,7 +2,7 @@
 //! `scripts/with-postgres.sh --durable cargo bench -p suiteflow-store --bench queue`.
 //!
 //! Measures enqueue (single and batched) and claim→complete with 1, 4 and 16 workers, against a
-//! baseline of the original plan's worker (select a batch, then load and update each event one
+//! baseline of a naive worker (select a batch, then load and update each event one
 //! by one, one worker). Prints events/s and the ratio to the baseline. `BENCH_EVENTS` sets the
 //! events per claim run (default 20000).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -104,7 +104,7 @@ async fn main() {
     );
     reset(&store).await;
 
-    // --- baseline: the original plan's worker ---------------------------------------------
+    // --- baseline: a naive worker ----------------------------------------------------------
     fill(&store, connection, events, "base").await;
     let t = Instant::now();
     let processed = baseline_worker(&store).await;
@@ -245,7 +245,7 @@ struct IdRow {
     id: EventId,
 }
 
-/// The original plan's worker: `findMany` a batch of ready events (with their connection), then
+/// A naive worker (an ORM's `findMany`): a batch of ready events (with their connection), then
 /// per event `findUnique` it, update it to `processing`, and update it to `success`.
 async fn baseline_worker(store: &Store) -> usize {
     let mut conn = store.get().await.unwrap();

@@ -1,4 +1,4 @@
-//! The id map: external record → Webflow item (DESIGN §6.6).
+//! The id map: external record → Webflow item (docs/architecture.md, "The write path").
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};

@@ -1,7 +1,7 @@
 //! Wake-ups for waiting workers: `LISTEN suiteflow_events` on a dedicated connection
 //! (diesel-async cannot LISTEN). [`crate::queue::enqueue`] and [`crate::queue::enqueue_many`]
 //! notify the channel (pipelined behind the insert; inside a transaction, on its commit).
-//! Polling stays the fallback (DESIGN §6.2): when the connection is lost, the next
+//! Polling stays the fallback: when the connection is lost, the next
 //! [`Listener::wait`] reconnects and reports a wake-up, or returns the connection error.
 
 use std::sync::Arc;

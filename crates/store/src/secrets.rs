@@ -1,5 +1,5 @@
 //! Which sealed column a secret lives in, and the associated data that binds its ciphertext to
-//! that column of that connection (DESIGN §5): a ciphertext copied to another row or column
+//! that column of that connection: a ciphertext copied to another row or column
 //! does not open.
 
 use suiteflow_crypto::{CryptoError, Encrypted, Keyring, SecretString};

@@ -90,7 +90,7 @@ pg_enum!(
 );
 
 pg_enum!(
-    /// How signed pushes to a connection are authenticated (DESIGN §4).
+    /// How signed pushes to a connection are authenticated.
     WebhookScheme: WebhookScheme {
         Hmac => "hmac",
         Standard => "standard",

@@ -11,7 +11,7 @@ use crate::hmac_scheme::{HMAC_SIGNATURE_HEADER, HMAC_TIMESTAMP_HEADER, HmacVerif
 use crate::standard::{SECRET_PREFIX, StandardHeaders, StandardVerifier};
 use crate::{SecretError, TimestampWindow, UnknownScheme, WebhookError};
 
-/// How a connection's pushes are signed (DESIGN §4).
+/// How a connection's pushes are signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Scheme {
     /// `x-smartsuite-signature: sha256=<hex>`.

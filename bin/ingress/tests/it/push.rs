@@ -1,4 +1,5 @@
-//! `POST /api/hooks/{connection_id}`: one test per row of DESIGN §4's table.
+//! `POST /api/hooks/{connection_id}`: one test per row of the ingress's answer table
+//! (docs/architecture.md, "The ingress").
 
 use std::process::Command;
 

@@ -1,4 +1,4 @@
-//! Bad configuration stops the binary at start-up, naming each bad variable (DESIGN §3).
+//! Bad configuration stops the binary at start-up, naming each bad variable.
 
 #[test]
 fn bad_settings_exit_2_naming_each_variable_and_no_secret() {

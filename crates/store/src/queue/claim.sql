@@ -1,4 +1,4 @@
--- Claims up to $2 events for worker $1 with a lease of $3 milliseconds (DESIGN §6.1), in one
+-- Claims up to $2 events for worker $1 with a lease of $3 milliseconds, in one
 -- statement. Candidates, in queue order (events_claim_idx), of active connections only:
 --   * queued or failed events that are due (retry_after passed or unset),
 --   * processing events whose lease expired (their worker died or stalled);

@@ -1,4 +1,4 @@
-//! OpenTelemetry (issue 9): with `OTEL_EXPORTER_OTLP_ENDPOINT` set, the real binaries export
+//! OpenTelemetry: with `OTEL_EXPORTER_OTLP_ENDPOINT` set, the real binaries export
 //! their spans over OTLP to a local receiver, and one trace spans the ingress request and the
 //! worker's processing of the event it enqueued.
 

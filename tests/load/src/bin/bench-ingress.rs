@@ -1,4 +1,4 @@
-//! `just bench-ingress` (issue 4): the real ingress in-process over a fresh database of the
+//! `just bench-ingress`: the real ingress in-process over a fresh database of the
 //! durable test cluster, and a load generator sending correctly signed webhooks with unique
 //! idempotency keys over many keep-alive connections for a fixed time. Reports accepted/s,
 //! p50/p99 latency and errors, then checks that `events` holds exactly one row per 202.
@@ -18,12 +18,12 @@ use suiteflow_settings::{Reader, Source};
 use suiteflow_test_support::TestDb;
 use suiteflow_test_support::fixtures::{ConnectionSpec, TEST_KEY, create_connection};
 
-/// The targets of issue 4.
+/// The targets: accepted webhooks per second and p99 latency.
 const TARGET_ACCEPTED_PER_SEC: f64 = 5_000.0;
 const TARGET_P99: Duration = Duration::from_millis(50);
 
 #[derive(Parser, Debug)]
-#[command(about = "Load benchmark of the ingress (issue 4)")]
+#[command(about = "Load benchmark of the ingress")]
 struct Args {
     /// Seconds of measured load (bounded: 1..=120).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
@@ -87,7 +87,7 @@ async fn main() -> anyhow::Result<()> {
 
     let synchronous_commit = server_setting(db.url(), "synchronous_commit").await?;
     let fsync = server_setting(db.url(), "fsync").await?;
-    println!("bench-ingress (issue 4)");
+    println!("bench-ingress");
     println!(
         "  setup: ingress in-process at {base}, {} client connections, {} s measured after {} s warm-up",
         args.connections, args.duration, args.warmup
@@ -207,7 +207,7 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("  load average after: {load_after}");
     println!(
-        "target (issue 4: server, PostgreSQL with synchronous_commit on and generator on one 2-core machine):"
+        "target (server, PostgreSQL with synchronous_commit on and generator on one 2-core machine):"
     );
     let rate_ok = accepted_per_sec >= TARGET_ACCEPTED_PER_SEC;
     let p99_ok = p99 <= TARGET_P99;

@@ -1,4 +1,4 @@
-//! `just bench-sync` (issue 7): records through the whole pipeline — ingress → PostgreSQL queue
+//! `just bench-sync`: records through the whole pipeline — ingress → PostgreSQL queue
 //! → worker → the Webflow stand-in — in two phases:
 //!
 //! 1. throughput: N records against a stand-in limited to 60 requests per (scaled) minute;
@@ -37,7 +37,7 @@ const TARGET_RECORDS_PER_MINUTE: f64 = 5_000.0;
 const TARGET_P50: Duration = Duration::from_millis(200);
 
 #[derive(Parser, Debug)]
-#[command(about = "End-to-end sync benchmark (issue 7)")]
+#[command(about = "End-to-end sync benchmark")]
 struct Args {
     /// Records in the throughput phase (1..=20000).
     #[arg(long, default_value_t = 3_000, value_parser = clap::value_parser!(u64).range(1..=20_000))]
@@ -205,7 +205,7 @@ async fn main() -> anyhow::Result<()> {
     require_cluster()?;
     install_crypto_provider();
     println!(
-        "bench-sync (issue 7); load average before: {}",
+        "bench-sync; load average before: {}",
         load_average()
     );
     let mut failed = false;

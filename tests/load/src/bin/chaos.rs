@@ -1,4 +1,4 @@
-//! `just chaos` (issue 10): the bad day, repeatable. Four runs, loopback only, each bounded in
+//! `just chaos`: the bad day, repeatable. Four runs, loopback only, each bounded in
 //! time and count, ending in a table (RELIABILITY.md records it):
 //!
 //! 1. `kill-worker`: the real `worker` binary SIGKILLed at random moments during a run of
@@ -42,7 +42,7 @@ const SETTLE: Duration = Duration::from_secs(240);
 const MAX_EVENTS: i64 = 100_000;
 
 #[derive(Parser, Debug)]
-#[command(about = "Chaos runs (issue 10)")]
+#[command(about = "Chaos runs")]
 struct Args {
     /// Run only this scenario (kill-worker, pg-restart, webflow-faults, smartsuite-faults).
     #[arg(long)]
@@ -83,7 +83,7 @@ async fn main() -> anyhow::Result<()> {
     });
     let mut rng = Rng(seed | 1);
     println!(
-        "chaos (issue 10): seed {seed}, load average before: {}",
+        "chaos: seed {seed}, load average before: {}",
         load_average()
     );
     let wanted = |name: &str| args.only.as_deref().is_none_or(|o| o == name);
