@@ -9,10 +9,12 @@ default:
 test *ARGS:
     scripts/with-postgres.sh bash -c "cargo nextest run --workspace --no-fail-fast {{ARGS}} && cargo test --workspace --doc --quiet"
 
-# Formatting, clippy (warnings are errors) and the schema.rs drift check.
+# Formatting, clippy (warnings are errors), unused dependencies, the schema.rs drift check and
+# the deploy manifests.
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo machete
     if [ -x scripts/check-schema.sh ]; then scripts/check-schema.sh; fi
     scripts/check-deploy.sh
 
