@@ -30,7 +30,7 @@ pub const SHUTDOWN_GRACE_SECS: u64 = 30;
 /// idle kept-alive connection is closed after actix-web's 5 s keep-alive. Known gap:
 /// actix-http arms this timer for the first request of a connection only, so a client that
 /// stalls in the head of a later request on a kept-alive connection is not timed out (the
-/// ignored test `hostile::a_client_that_stalls_in_a_kept_alive_head_is_disconnected`).
+/// ignored test `hostile::connections::a_client_that_stalls_in_a_kept_alive_head_is_disconnected`).
 pub const CLIENT_HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long the server waits for a client to acknowledge the closing of a connection before it

@@ -134,6 +134,48 @@ pub enum ConnectionCommand {
         /// Connection id or name.
         connection: String,
     },
+    /// Change a connection's settings (only those given).
+    Set(SetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// Connection id or name.
+    pub connection: String,
+    #[command(flatten)]
+    pub tuning: Tuning,
+}
+
+/// How a connection's events are paced and retried.
+#[derive(Debug, Clone, Args)]
+pub struct Tuning {
+    /// Webflow writes per minute for this connection [create's default: WRITE_CAP_PER_MINUTE].
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=1000))]
+    pub rate_limit: Option<i32>,
+    /// Attempts before an event goes to the dead letters [create's default: MAX_RETRY_ATTEMPTS].
+    #[arg(long, value_parser = clap::value_parser!(i32).range(0..=50))]
+    pub max_retries: Option<i32>,
+    /// Base retry backoff in milliseconds [create's default: RETRY_BACKOFF_MS].
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=3_600_000))]
+    pub retry_backoff_ms: Option<i32>,
+    /// Wait until a record has been quiet this long before writing it, so a burst of saves
+    /// becomes one write (`5s`, `500ms`, `0` for at once; at most 1h) [create's default: 0].
+    #[arg(long, value_parser = parse_sync_delay)]
+    pub sync_delay: Option<i32>,
+}
+
+/// A `--sync-delay` in milliseconds: a duration such as `5s`, `750ms`, `2m`, or `0`.
+fn parse_sync_delay(text: &str) -> Result<i32, String> {
+    let text = text.trim();
+    let duration = if text == "0" {
+        std::time::Duration::ZERO
+    } else {
+        humantime::parse_duration(text).map_err(|e| format!("{e} (write it as 5s, 750ms or 2m)"))?
+    };
+    i32::try_from(duration.as_millis())
+        .ok()
+        .filter(|ms| *ms <= 3_600_000)
+        .ok_or_else(|| "must be at most 1h".to_string())
 }
 
 #[derive(Debug, Args)]
@@ -159,15 +201,8 @@ pub struct CreateArgs {
     /// How webhooks to this connection are authenticated.
     #[arg(long, value_enum, default_value_t = SchemeArg::Hmac)]
     pub scheme: SchemeArg,
-    /// Webflow writes per minute for this connection [default: WRITE_CAP_PER_MINUTE].
-    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=1000))]
-    pub rate_limit: Option<i32>,
-    /// Attempts before an event goes to the dead letters [default: MAX_RETRY_ATTEMPTS].
-    #[arg(long, value_parser = clap::value_parser!(i32).range(0..=50))]
-    pub max_retries: Option<i32>,
-    /// Base retry backoff in milliseconds [default: RETRY_BACKOFF_MS].
-    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=3_600_000))]
-    pub retry_backoff_ms: Option<i32>,
+    #[command(flatten)]
+    pub tuning: Tuning,
 }
 
 #[derive(Debug, Subcommand)]

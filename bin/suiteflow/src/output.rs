@@ -60,6 +60,7 @@ pub fn connection_json(settings: &Settings, c: &Connection) -> Value {
         "rateLimitPerMin": c.rate_limit_per_min,
         "maxRetries": c.max_retries,
         "retryBackoffMs": c.retry_backoff_ms,
+        "syncDelayMs": c.sync_delay_ms,
         "encryptionKeyId": c.encryption_key_id,
         "lastSuccessAt": opt_timestamp(c.last_success_at),
         "lastErrorAt": opt_timestamp(c.last_error_at),

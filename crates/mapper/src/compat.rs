@@ -1,10 +1,10 @@
 //! Which Webflow field types a SmartSuite field type can fill.
 //!
-//! The original plan's table, with SmartSuite's real type names (`textareafield`, `yesnofield`,
-//! `filefield`, `linkfield`, …), extended to every type in the reference. Computed types
-//! (formula, lookup) and unknown types are permissive: their value shape depends on their
-//! result, so any scalar target is accepted and the value is converted (or warned about) per
-//! record. Webflow's `ExtFileRef` and `User` (read-only) and unknown Webflow types are never
+//! A table of SmartSuite type → Webflow types, with SmartSuite's real type names
+//! (`textareafield`, `yesnofield`, `filefield`, `linkfield`, …), covering every SmartSuite
+//! field type. Computed types (formula, lookup) and unknown types are permissive: their value
+//! shape depends on their result, so any scalar target is accepted and the value is converted
+//! (or warned about) per record. Webflow's `ExtFileRef` and `User` (read-only) and unknown Webflow types are never
 //! targets.
 
 use crate::schema::smartsuite::FieldType as S;

@@ -1,11 +1,11 @@
-//! The mapping document (DESIGN §7), as stored per connection in JSON, YAML or TOML.
+//! The mapping document, as stored per connection in JSON, YAML or TOML.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A mapping document. Keys are camelCase exactly as DESIGN §7 shows. Parsing is lenient
+/// A mapping document. Keys are camelCase (`fieldMap`, `slugTemplate`, …). Parsing is lenient
 /// (unknown keys are ignored, `type` is free text); [`crate::validate`] reports every problem.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -7,11 +7,14 @@ mod hash;
 mod mapping;
 mod native;
 mod path;
+mod render;
 mod resolve;
 pub mod schema;
 mod slug;
+mod status;
 mod template;
 mod transform;
+mod validation;
 mod value;
 mod warning;
 
@@ -20,12 +23,12 @@ pub use document::{
     DeleteBehavior, DocumentError, DocumentFormat, FieldSpec, MappingDocument, StatusBehavior,
 };
 pub use hash::content_hash;
-pub use mapping::{
-    CompiledMapping, ItemStatus, MapError, MappedItem, MappingProblem, SYSTEM_KEYS, validate,
-};
+pub use mapping::{CompiledMapping, MapError, MappedItem};
 pub use resolve::{
     FileUrlResolver, LinkedRecordResolver, Lookups, MapResolvers, NoResolvers, Resolvers,
 };
 pub use slug::{MAX_SLUG_LEN, Slug, SlugError};
+pub use status::ItemStatus;
 pub use transform::{ApplyError, ApplyProblem, Transform, TransformError};
+pub use validation::{MappingProblem, SYSTEM_KEYS, validate};
 pub use warning::{Warning, WarningKind};

@@ -9,7 +9,7 @@ use time::format_description::OwnedFormatItem;
 
 use crate::value::{date_text, number_value, parse_datetime, parse_number, to_text};
 
-/// Default of `truncate` without an argument (as in the original plan).
+/// Default of `truncate` without an argument.
 const DEFAULT_TRUNCATE: usize = 100;
 /// Default of `formatDate` without an argument.
 const DEFAULT_DATE_FORMAT: &str = "[year]-[month]-[day]";
@@ -316,7 +316,7 @@ impl Transform {
     }
 }
 
-/// convert_case with its default word boundaries; like the original plan's `change-case`,
+/// convert_case with its default word boundaries; like the JavaScript `change-case` package,
 /// punctuation separates words and is dropped, and runs of separators give one.
 fn convert(s: &str, case: Case) -> String {
     let words: String = s

@@ -170,6 +170,7 @@ fn new_connection() -> NewConnection {
         rate_limit_per_min: 60,
         max_retries: 5,
         retry_backoff_ms: 1000,
+        sync_delay_ms: 0,
     }
 }
 

@@ -53,6 +53,8 @@ pub struct Connection {
     pub rate_limit_per_min: i32,
     pub max_retries: i32,
     pub retry_backoff_ms: i32,
+    /// A record's event waits until the record's newest event is this old (debounce).
+    pub sync_delay_ms: i32,
     pub last_success_at: Option<OffsetDateTime>,
     pub last_error_at: Option<OffsetDateTime>,
     pub last_error_message: Option<String>,
@@ -136,6 +138,7 @@ pub struct NewConnection {
     pub rate_limit_per_min: i32,
     pub max_retries: i32,
     pub retry_backoff_ms: i32,
+    pub sync_delay_ms: i32,
 }
 
 /// Creates a connection and returns it.
@@ -165,6 +168,7 @@ pub async fn create_connection(
             c::rate_limit_per_min.eq(new.rate_limit_per_min),
             c::max_retries.eq(new.max_retries),
             c::retry_backoff_ms.eq(new.retry_backoff_ms),
+            c::sync_delay_ms.eq(new.sync_delay_ms),
         ))
         .returning(Connection::as_returning())
         .get_result(conn)
@@ -233,6 +237,7 @@ pub struct ConnectionChanges {
     pub rate_limit_per_min: Option<i32>,
     pub max_retries: Option<i32>,
     pub retry_backoff_ms: Option<i32>,
+    pub sync_delay_ms: Option<i32>,
 }
 
 impl ConnectionChanges {

@@ -17,6 +17,8 @@ pub struct Mapping {
     pub status_behavior: Option<Value>,
     pub delete_behavior: StoredDeleteBehavior,
     pub required_fields: Vec<String>,
+    /// The document's `match` (a JSON object), when it has one.
+    pub match_rule: Option<Value>,
     /// 1 for the first mapping, + 1 with every [`set_mapping`].
     pub version: i32,
     pub created_at: OffsetDateTime,
@@ -32,6 +34,7 @@ struct MappingRow {
     status_behavior: Option<Value>,
     delete_behavior: StoredDeleteBehavior,
     required_fields: Vec<Option<String>>,
+    match_rule: Option<Value>,
     version: i32,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
@@ -46,6 +49,7 @@ impl From<MappingRow> for Mapping {
             status_behavior: r.status_behavior,
             delete_behavior: r.delete_behavior,
             required_fields: r.required_fields.into_iter().flatten().collect(),
+            match_rule: r.match_rule,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -62,6 +66,7 @@ pub struct NewMapping {
     pub status_behavior: Option<Value>,
     pub delete_behavior: StoredDeleteBehavior,
     pub required_fields: Vec<String>,
+    pub match_rule: Option<Value>,
 }
 
 /// The connection's mapping, if it has one.
@@ -99,6 +104,7 @@ pub async fn set_mapping(
             m::status_behavior.eq(mapping.status_behavior.as_ref()),
             m::delete_behavior.eq(mapping.delete_behavior),
             m::required_fields.eq(&required),
+            m::match_rule.eq(mapping.match_rule.as_ref()),
         ))
         .on_conflict(m::connection_id)
         .do_update()
@@ -108,6 +114,7 @@ pub async fn set_mapping(
             m::status_behavior.eq(mapping.status_behavior.as_ref()),
             m::delete_behavior.eq(mapping.delete_behavior),
             m::required_fields.eq(&required),
+            m::match_rule.eq(mapping.match_rule.as_ref()),
             m::version.eq(m::version + 1),
         ))
         .returning(MappingRow::as_returning())

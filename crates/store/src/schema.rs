@@ -87,6 +87,7 @@ diesel::table! {
         consecutive_errors -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        sync_delay_ms -> Int4,
     }
 }
 
@@ -165,6 +166,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        match_rule -> Nullable<Jsonb>,
     }
 }
 

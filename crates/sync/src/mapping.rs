@@ -55,6 +55,7 @@ pub fn new_mapping(doc: &MappingDocument) -> Result<NewMapping, StoreMappingErro
             .transpose()?,
         delete_behavior,
         required_fields: doc.required_fields.clone(),
+        match_rule: None,
     })
 }
 
@@ -72,6 +73,7 @@ mod tests {
             status_behavior: new.status_behavior,
             delete_behavior: new.delete_behavior,
             required_fields: new.required_fields,
+            match_rule: new.match_rule,
             version: 1,
             created_at: OffsetDateTime::UNIX_EPOCH,
             updated_at: OffsetDateTime::UNIX_EPOCH,

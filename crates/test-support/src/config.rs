@@ -1,4 +1,5 @@
-//! Checks that a binary refuses bad configuration the way DESIGN §3 says.
+//! Checks that a binary refuses bad configuration: exit status 2, one line naming each bad
+//! variable, and no secret value printed.
 
 use std::process::Command;
 

@@ -53,6 +53,7 @@ pub struct ConnectionSpec {
     pub rate_limit_per_min: i32,
     pub max_retries: i32,
     pub retry_backoff_ms: i32,
+    pub sync_delay_ms: i32,
 }
 
 impl Default for ConnectionSpec {
@@ -70,6 +71,7 @@ impl Default for ConnectionSpec {
             rate_limit_per_min: 50,
             max_retries: 5,
             retry_backoff_ms: 1000,
+            sync_delay_ms: 0,
         }
     }
 }
@@ -100,6 +102,7 @@ pub async fn create_connection(
         rate_limit_per_min: spec.rate_limit_per_min,
         max_retries: spec.max_retries,
         retry_backoff_ms: spec.retry_backoff_ms,
+        sync_delay_ms: spec.sync_delay_ms,
     };
     let mut conn = AsyncPgConnection::establish(db_url).await.unwrap();
     suiteflow_store::create_connection(&mut conn, &new)

@@ -8,6 +8,7 @@ pub mod fixtures;
 pub mod otlp;
 pub mod process;
 pub mod rows;
+mod server;
 pub mod smartsuite;
 pub mod webflow;
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn health_reports_the_original_plans_shape() {
+async fn health_reports_status_database_queue_workers_and_connections() {
     let app = TestApp::spawn().await;
     let id = app.hmac_connection().await;
     assert_eq!(

@@ -417,8 +417,10 @@ async fn a_stored_secret_its_scheme_cannot_use_is_503_and_stores_nothing() {
     assert_eq!(app.event_count().await, 0);
     let metrics = app.metrics().await;
     assert!(
-        metrics.lines().any(|l| l.starts_with("ingress_rejections_total")
-            && l.contains("reason=\"unavailable\"")),
+        metrics
+            .lines()
+            .any(|l| l.starts_with("ingress_rejections_total")
+                && l.contains("reason=\"unavailable\"")),
         "{metrics}"
     );
 }

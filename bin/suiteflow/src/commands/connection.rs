@@ -15,7 +15,7 @@ use crate::error::{CliResult, ResultExt as _, failure, refused, usage};
 use crate::output::{
     connection_json, print_json, print_table, push_url, scheme_label, timestamp, truncate,
 };
-use crate::{CommandContext, ConnectionCommand, CreateArgs, SchemeArg};
+use crate::{CommandContext, ConnectionCommand, CreateArgs, SchemeArg, SetArgs, Tuning};
 
 pub async fn run(ctx: &CommandContext, command: ConnectionCommand) -> CliResult {
     match command {
@@ -33,6 +33,7 @@ pub async fn run(ctx: &CommandContext, command: ConnectionCommand) -> CliResult 
         ConnectionCommand::RegisterWebhook { connection } => {
             register_webhook(ctx, &connection).await
         }
+        ConnectionCommand::Set(args) => set(ctx, args).await,
     }
 }
 
@@ -84,6 +85,7 @@ async fn create(ctx: &CommandContext, args: CreateArgs) -> CliResult {
     let secret = generate_webhook_secret(signing);
     let url_token = (args.scheme == SchemeArg::Smartsuite).then(|| generate_secret(32));
     let retry = &ctx.settings.retry;
+    let tuning = &args.tuning;
     let new = NewConnection {
         id,
         name,
@@ -98,15 +100,16 @@ async fn create(ctx: &CommandContext, args: CreateArgs) -> CliResult {
         webhook_scheme: stored_scheme,
         webhook_secret: ctx.seal(id, SecretColumn::WebhookSecret, secret.expose())?,
         encryption_key_id: ctx.settings.keys.current_key_id().to_string(),
-        rate_limit_per_min: args
+        rate_limit_per_min: tuning
             .rate_limit
             .unwrap_or_else(|| i32::try_from(retry.write_cap_per_minute).unwrap_or(50)),
-        max_retries: args
+        max_retries: tuning
             .max_retries
             .unwrap_or_else(|| i32::try_from(retry.max_attempts).unwrap_or(5)),
-        retry_backoff_ms: args
+        retry_backoff_ms: tuning
             .retry_backoff_ms
             .unwrap_or_else(|| i32::try_from(retry.backoff.as_millis()).unwrap_or(1000)),
+        sync_delay_ms: tuning.sync_delay.unwrap_or(0),
     };
     let token_hash = url_token.as_ref().map(|t| url_token_hash(t.expose()));
     let mut db = ctx.db().await?;
@@ -166,6 +169,54 @@ async fn create(ctx: &CommandContext, args: CreateArgs) -> CliResult {
         "Next: `suiteflow mapping set {} --file mapping.json`, then `suiteflow check {}`.",
         created.id, created.id
     );
+    Ok(())
+}
+
+/// `connection set`: changes the settings given, leaves the others.
+async fn set(ctx: &CommandContext, args: SetArgs) -> CliResult {
+    let Tuning {
+        rate_limit,
+        max_retries,
+        retry_backoff_ms,
+        sync_delay,
+    } = args.tuning;
+    if rate_limit.is_none()
+        && max_retries.is_none()
+        && retry_backoff_ms.is_none()
+        && sync_delay.is_none()
+    {
+        return Err(usage(
+            "nothing to change: give --rate-limit, --max-retries, --retry-backoff-ms or --sync-delay",
+        ));
+    }
+    let connection = ctx.connection(&args.connection).await?;
+    if connection.status == ConnectionStatus::Archived {
+        return Err(refused(format!("connection {} is archived", connection.id)));
+    }
+    let changes = ConnectionChanges {
+        rate_limit_per_min: rate_limit,
+        max_retries,
+        retry_backoff_ms,
+        sync_delay_ms: sync_delay,
+        ..ConnectionChanges::default()
+    };
+    let mut db = ctx.db().await?;
+    let updated = suiteflow_store::update_connection(&mut db, connection.id, &changes)
+        .await
+        .or_fail("updating the connection")?
+        .ok_or_else(|| refused(format!("unknown connection {}", args.connection)))?;
+    if ctx.json {
+        print_json(&connection_json(&ctx.settings, &updated));
+    } else {
+        println!(
+            "connection {}: {} Webflow writes/min, {} attempts, retry backoff {} ms, sync delay {} ms",
+            updated.id,
+            updated.rate_limit_per_min,
+            updated.max_retries,
+            updated.retry_backoff_ms,
+            updated.sync_delay_ms
+        );
+    }
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! SmartSuite table structure (`GET /applications/{tableId}/`), reference §3.
+//! SmartSuite table structure (`GET /applications/{tableId}/`).
 
 use std::fmt;
 
@@ -103,7 +103,7 @@ pub struct Choice {
 
 macro_rules! field_types {
     ($($variant:ident => $name:literal),* $(,)?) => {
-        /// A SmartSuite `field_type` (reference §3.2). Unknown types are kept, never rejected.
+        /// A SmartSuite `field_type`. Unknown types are kept, never rejected.
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub enum FieldType {
             $(#[doc = concat!("`", $name, "`")] $variant,)*

@@ -1,4 +1,4 @@
-//! Webflow collection schema (`GET /collections/{collection_id}`), reference §4.
+//! Webflow collection schema (`GET /collections/{collection_id}`).
 
 use std::fmt;
 

@@ -4,9 +4,9 @@ use suiteflow_mapper::schema::smartsuite::FieldType as S;
 use suiteflow_mapper::schema::webflow::WebflowFieldType as W;
 use suiteflow_mapper::{compatible_types, is_compatible};
 
-/// The original plan's table, with SmartSuite's real type names.
+/// The SmartSuite → Webflow type table, with SmartSuite's real type names.
 #[test]
-fn original_plan_table_holds() {
+fn the_type_table_holds() {
     let table: &[(&str, &[&str])] = &[
         ("textfield", &["PlainText", "Link", "Email", "Phone"]),
         ("textareafield", &["RichText", "PlainText"]),

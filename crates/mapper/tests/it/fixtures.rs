@@ -1,4 +1,5 @@
-//! Shared fixtures: the reference samples and the every-type Webflow collection.
+//! Shared fixtures: the SmartSuite sample table and record (`tests/data`) and the every-type
+//! Webflow collection.
 
 use serde_json::Value;
 use suiteflow_mapper::schema::smartsuite::Table;

@@ -1,5 +1,5 @@
-//! End-to-end mapping of the original plan's sample payload and the SmartSuite reference
-//! samples onto a Webflow collection with every field type.
+//! End-to-end mapping of a sample push payload and SmartSuite's sample records
+//! onto a Webflow collection with every field type.
 
 use serde_json::{Value, json};
 use suiteflow_mapper::{
@@ -250,9 +250,10 @@ fn content_hash_is_sha256_of_canonical_json() {
     assert_eq!(content_hash(data.as_object().unwrap()), expected);
 }
 
-/// The original plan's test payload (Phase 6.2) with DESIGN §7's mapping style.
+/// A push payload (title, sku, price) mapped with each kind of `fieldMap` entry (direct,
+/// template, constant), a `slugTemplate`, `deleteBehavior` and `requiredFields`.
 #[test]
-fn original_plan_sample_payload() {
+fn a_push_payload_maps_with_each_kind_of_entry() {
     let payload = json!({
         "event_type": "record_created",
         "record_id": "rec_test_123",

@@ -55,7 +55,7 @@ fn string_transforms() {
 #[test]
 fn numeric_transforms() {
     assert_eq!(apply("round", &[json!(2)], json!("19.956")), json!(19.96));
-    // Binary floating point, as in the original plan's Math.round: 1.005 is 1.00499…
+    // Binary floating point, like JavaScript's Math.round: 1.005 is 1.00499…
 
     assert_eq!(apply("round", &[json!(2)], json!(1.005)), json!(1));
     assert_eq!(apply("round", &[], json!(2.5)), json!(3));

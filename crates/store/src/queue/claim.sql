@@ -1,6 +1,8 @@
 -- Claims up to $2 events for worker $1 with a lease of $3 milliseconds, in one
 -- statement. Candidates, in queue order (events_claim_idx), of active connections only:
---   * queued or failed events that are due (retry_after passed or unset),
+--   * queued or failed events that are due (retry_after passed or unset) and, for a connection
+--     with a sync delay, whose record has been quiet that long (the event is the record's
+--     newest, so its own queued_at tells),
 --   * processing events whose lease expired (their worker died or stalled);
 -- and never an event whose record (connection, kind, external_id) has another event in flight.
 -- An event with a newer event for the same record is superseded: it becomes `skipped` instead
@@ -10,6 +12,7 @@
 WITH picked AS (
     SELECT e.id, s.superseded
     FROM events e
+    JOIN connections c ON c.id = e.connection_id
     CROSS JOIN LATERAL (
         SELECT EXISTS (
             SELECT 1
@@ -22,13 +25,13 @@ WITH picked AS (
     ) s
     WHERE e.status IN ('queued', 'failed', 'processing')
       AND (e.status <> 'processing' OR e.lease_expires_at <= now())
-      AND EXISTS (
-          SELECT 1 FROM connections c WHERE c.id = e.connection_id AND c.status = 'active'
-      )
+      AND c.status = 'active'
       AND (
           s.superseded
           OR (
               (e.status = 'processing' OR e.retry_after IS NULL OR e.retry_after <= now())
+              AND (c.sync_delay_ms = 0 OR e.kind = 'pull'
+                   OR e.queued_at <= now() - c.sync_delay_ms * interval '1 millisecond')
               AND NOT EXISTS (
                   SELECT 1
                   FROM events busy

@@ -45,6 +45,7 @@ pub fn new_connection(name: &str) -> NewConnection {
         rate_limit_per_min: 50,
         max_retries: 5,
         retry_backoff_ms: 1000,
+        sync_delay_ms: 0,
     }
 }
 

@@ -169,6 +169,7 @@ async fn a_mapping_is_versioned() {
         status_behavior: None,
         delete_behavior: StoredDeleteBehavior::Archive,
         required_fields: vec!["name".into()],
+        match_rule: None,
     };
     let v1 = set_mapping(&mut conn, connection, &mapping).await.unwrap();
     assert_eq!(v1.version, 1);

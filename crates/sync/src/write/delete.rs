@@ -1,5 +1,7 @@
 //! Delete: a record deleted in SmartSuite archives, unpublishes or deletes its item, as the
-//! mapping's `deleteBehavior` says; an item already gone is fine.
+//! mapping's `deleteBehavior` says; an item already gone is fine. Deleting the staged item
+//! alone would leave its live copy on the site until the next site publish, so `delete` takes
+//! the live item down first.
 
 use serde_json::Map;
 use suiteflow_mapper::DeleteBehavior;
@@ -53,6 +55,20 @@ impl Batch<'_> {
                 gone_is_fine(reply)?;
             }
             DeleteBehavior::Delete => {
+                let live = self
+                    .budget
+                    .send(ctx.webflow.unpublish_item(collection, &item_id))
+                    .await?;
+                match live {
+                    // Never published, or not live: nothing on the site to take down.
+                    Ok(())
+                    | Err(
+                        WebflowError::NotFound { .. }
+                        | WebflowError::NeverPublished { .. }
+                        | WebflowError::Validation { .. },
+                    ) => {}
+                    Err(e) => return Err(e.into()),
+                }
                 let reply = self
                     .budget
                     .send(ctx.webflow.delete_item(collection, &item_id))

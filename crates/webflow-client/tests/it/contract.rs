@@ -290,6 +290,20 @@ async fn every_client_request_satisfies_webflows_openapi_spec() {
         })
         .collect();
     assert!(seen.len() >= 24, "every call reached Prism: {seen:#?}");
+    // A record deleted with `deleteBehavior: delete` takes its live item down, then deletes
+    // the staged one: both requests are as the spec describes them.
+    for path in [
+        format!("/collections/{COLLECTION}/items/{ITEM}/live"),
+        format!("/collections/{COLLECTION}/items/{ITEM}"),
+    ] {
+        assert!(
+            seen.iter().any(|s| s.method == "DELETE"
+                && s.path == path
+                && s.status < 300
+                && s.violations.is_none()),
+            "DELETE {path}: {seen:#?}"
+        );
+    }
     assert!(
         failures.is_empty() && findings.is_empty(),
         "client errors: {failures:#?}\nPrism findings: {findings:#?}"

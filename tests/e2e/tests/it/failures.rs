@@ -290,3 +290,50 @@ async fn a_500_storm_ends_in_success_without_ever_exceeding_the_rate_limit() {
         "the storm happened"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webflow_refusal_is_dead_lettered_with_its_status_code_and_details() {
+    let p = Pipeline::start().await;
+    let chair = |price: &str| json!({"title": "Chair", "price": price});
+    p.accept("record_created", "rec_1", chair("10"), "k1").await;
+    p.sync().await;
+    assert_eq!(p.items().len(), 1);
+    // Someone deletes the field in Webflow's designer: the next write naming it is refused.
+    assert!(p.wf.remove_field(&p.collection, "price"));
+    p.accept("record_updated", "rec_1", chair("12"), "k2").await;
+    p.sync().await;
+    let events = p.events_of("rec_1").await;
+    let dead = events
+        .iter()
+        .find(|e| e.status == EventStatus::DeadLetter)
+        .expect("the refused update is dead-lettered");
+
+    let output = std::process::Command::new(suiteflow_test_support::process::binary("suiteflow"))
+        .args(["events", "show", &dead.id.0.to_string(), "--json"])
+        .env_clear()
+        .envs(p.settings())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let detail = &shown["errorDetail"];
+    assert_eq!(detail["kind"], "permanent", "{shown}");
+    assert_eq!(detail["source"], "webflow", "{shown}");
+    assert_eq!(detail["status"], 400, "{shown}");
+    assert_eq!(detail["code"], "validation_error", "{shown}");
+    assert_eq!(detail["details"][0]["param"], "price", "{shown}");
+    assert!(
+        detail["details"][0]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("not described")),
+        "{shown}"
+    );
+    assert!(
+        shown["error"].as_str().is_some_and(|e| e.contains("price")),
+        "{shown}"
+    );
+}

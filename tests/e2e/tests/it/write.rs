@@ -276,7 +276,26 @@ async fn delete_behaviors_unpublish_or_delete_the_item() {
                 assert_eq!(p.items().len(), 1, "kept staged");
                 assert_eq!(p.wf.live_items(&p.collection).len(), 0, "off the live site");
             }
-            _ => assert!(p.items().is_empty(), "deleted: {:?}", p.items()),
+            _ => {
+                assert!(p.items().is_empty(), "deleted: {:?}", p.items());
+                assert!(
+                    p.wf.live_items(&p.collection).is_empty(),
+                    "the live copy is taken down too: {:?}",
+                    p.wf.live_items(&p.collection)
+                );
+                let deletes: Vec<String> =
+                    p.wf.requests()
+                        .iter()
+                        .filter(|r| r.method == "DELETE")
+                        .map(|r| r.path.clone())
+                        .collect();
+                assert!(
+                    deletes.len() == 2
+                        && deletes[0].ends_with("/live")
+                        && !deletes[1].ends_with("/live"),
+                    "the live item, then the staged one: {deletes:?}"
+                );
+            }
         }
         assert_eq!(p.count(EventStatus::Success).await, 2, "{behavior}");
     }

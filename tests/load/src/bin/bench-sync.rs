@@ -204,10 +204,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     require_cluster()?;
     install_crypto_provider();
-    println!(
-        "bench-sync; load average before: {}",
-        load_average()
-    );
+    println!("bench-sync; load average before: {}", load_average());
     let mut failed = false;
     let throughput_ok = throughput(&args, &mut failed).await?;
     let latency_ok = if args.latency_records > 0 {

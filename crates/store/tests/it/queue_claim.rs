@@ -1,0 +1,175 @@
+//! Claiming: only due events of active connections, never two of one record, and older
+//! events of a record superseded by a newer one.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use suiteflow_store::schema::events;
+use suiteflow_store::{
+    Completion, ConnectionStatus, EventError, EventStatus, NewEvent, queue, set_connection_status,
+};
+use suiteflow_test_support::TestDb;
+use time::OffsetDateTime;
+
+use crate::common;
+use crate::queue_support::{LEASE, status_of};
+
+#[tokio::test]
+async fn a_failed_event_is_not_claimed_before_its_retry_after() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 2).await;
+    let mut conn = store.get().await.unwrap();
+    let connection = common::connection(&mut conn).await;
+    let id = queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k"))
+        .await
+        .unwrap()
+        .id();
+
+    assert_eq!(
+        queue::claim(&mut conn, "w1", 1, LEASE).await.unwrap().len(),
+        1
+    );
+    let later = OffsetDateTime::now_utc() + time::Duration::hours(1);
+    let status = queue::fail(
+        &mut conn,
+        "w1",
+        id,
+        &EventError::text("503 from Webflow"),
+        later,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, EventStatus::Failed);
+    assert!(
+        queue::claim(&mut conn, "w2", 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        queue::queue_stats(&mut conn).await.unwrap().depth,
+        0,
+        "a failed event is not ready before its retry time"
+    );
+
+    // Move the retry time into the past: due now.
+    diesel::update(events::table.find(id))
+        .set(events::retry_after.eq(OffsetDateTime::now_utc() - time::Duration::seconds(1)))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        queue::queue_stats(&mut conn).await.unwrap().depth,
+        1,
+        "a failed event is ready once its retry is due"
+    );
+    let claimed = queue::claim(&mut conn, "w2", 10, LEASE).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(
+        (claimed[0].attempts, claimed[0].error.as_deref()),
+        (2, Some("503 from Webflow"))
+    );
+
+    // A release with a retry time (a 429) is honoured the same way.
+    let later = OffsetDateTime::now_utc() + time::Duration::hours(1);
+    queue::release(&mut conn, "w2", id, Some(later), None)
+        .await
+        .unwrap();
+    assert!(
+        queue::claim(&mut conn, "w3", 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let e = queue::get_event(&mut conn, id).await.unwrap().unwrap();
+    assert_eq!((e.status, e.attempts), (EventStatus::Queued, 1));
+}
+
+#[tokio::test]
+async fn an_older_event_of_a_record_with_a_newer_one_is_skipped() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 2).await;
+    let mut conn = store.get().await.unwrap();
+    let connection = common::connection(&mut conn).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let e = NewEvent::record(connection, "same-record", "record_updated", format!("k{i}"));
+        ids.push(queue::enqueue(&mut conn, &e).await.unwrap().id());
+    }
+    let other = queue::enqueue(&mut conn, &NewEvent::record(connection, "other", "t", "ko"))
+        .await
+        .unwrap()
+        .id();
+
+    let claimed = queue::claim(&mut conn, "w1", 10, LEASE).await.unwrap();
+    let mut claimed_ids: Vec<_> = claimed.iter().map(|e| e.id).collect();
+    claimed_ids.sort();
+    let mut expected = vec![ids[2], other];
+    expected.sort();
+    assert_eq!(
+        claimed_ids, expected,
+        "only the newest event of the record is processed"
+    );
+    assert_eq!(status_of(&mut conn, ids[0]).await, EventStatus::Skipped);
+    assert_eq!(status_of(&mut conn, ids[1]).await, EventStatus::Skipped);
+
+    // While the newest is in flight, a newer one waits (never two in flight) ...
+    let newer = queue::enqueue(
+        &mut conn,
+        &NewEvent::record(connection, "same-record", "t", "k3"),
+    )
+    .await
+    .unwrap()
+    .id();
+    assert!(
+        queue::claim(&mut conn, "w2", 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // ... and is claimed once the one in flight is done.
+    queue::complete(&mut conn, "w1", ids[2], &Completion::default())
+        .await
+        .unwrap();
+    let claimed = queue::claim(&mut conn, "w2", 10, LEASE).await.unwrap();
+    assert_eq!(
+        claimed.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![newer]
+    );
+}
+
+#[tokio::test]
+async fn events_of_connections_that_are_not_active_wait() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 2).await;
+    let mut conn = store.get().await.unwrap();
+    let connection = common::connection(&mut conn).await;
+    queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k"))
+        .await
+        .unwrap();
+
+    for status in [
+        ConnectionStatus::Paused,
+        ConnectionStatus::Error,
+        ConnectionStatus::Archived,
+    ] {
+        set_connection_status(&mut conn, connection, status)
+            .await
+            .unwrap();
+        assert!(
+            queue::claim(&mut conn, "w", 10, LEASE)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{status}"
+        );
+        assert_eq!(queue::queue_stats(&mut conn).await.unwrap().depth, 0);
+    }
+    set_connection_status(&mut conn, connection, ConnectionStatus::Active)
+        .await
+        .unwrap();
+    assert_eq!(queue::queue_stats(&mut conn).await.unwrap().depth, 1);
+    assert_eq!(
+        queue::claim(&mut conn, "w", 10, LEASE).await.unwrap().len(),
+        1
+    );
+}
