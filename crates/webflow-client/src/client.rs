@@ -14,6 +14,7 @@ use tower::retry::Retry;
 use tower::timeout::Timeout;
 
 use crate::error::{RequestKind, classify, transport};
+use crate::wire::{check_batch, id_list, item_path, items_of, items_path};
 use crate::{
     BulkCreate, Collection, CollectionSummary, Error, Item, ItemData, ItemPage, ItemUpdate,
     ListItems, PublishResult, RateInfo, Reply, Site, Target,
@@ -555,51 +556,4 @@ impl WebflowClient {
             Err(classify(status, &response.body, rate, kind))
         }
     }
-}
-
-fn items_path(collection_id: &str, target: Target) -> Vec<&str> {
-    match target {
-        Target::Staged => vec!["collections", collection_id, "items"],
-        Target::Live => vec!["collections", collection_id, "items", "live"],
-    }
-}
-
-fn item_path<'a>(collection_id: &'a str, item_id: &'a str, target: Target) -> Vec<&'a str> {
-    let mut path = vec!["collections", collection_id, "items", item_id];
-    if target == Target::Live {
-        path.push("live");
-    }
-    path
-}
-
-fn id_list(ids: &[String]) -> Value {
-    json!({ "items": ids.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>() })
-}
-
-fn check_batch(len: usize) -> Result<(), Error> {
-    if len == 0 || len > MAX_ITEMS_PER_CALL {
-        return Err(Error::Validation {
-            status: None,
-            code: None,
-            message: format!("a bulk call takes 1 to {MAX_ITEMS_PER_CALL} items, not {len}"),
-            details: Vec::new(),
-        });
-    }
-    Ok(())
-}
-
-/// A multi-item answer is `{"items": […]}`; accept a single item too.
-fn items_of(value: Value) -> Result<Vec<Item>, Error> {
-    let parsed = match value {
-        Value::Object(mut map) if map.get("items").is_some_and(Value::is_array) => {
-            serde_json::from_value(map.remove("items").unwrap_or_default())
-        }
-        Value::Array(items) => serde_json::from_value(Value::Array(items)),
-        other => serde_json::from_value(other).map(|item: Item| vec![item]),
-    };
-    parsed.map_err(|e| Error::Permanent {
-        status: None,
-        code: None,
-        message: format!("unexpected answer from Webflow: {e}"),
-    })
 }

@@ -3,6 +3,7 @@
 mod client;
 mod error;
 mod types;
+mod wire;
 
 pub use client::{MAX_ITEMS_PER_CALL, WebflowClient, WebflowClientBuilder};
 pub use error::{Error, ErrorDetail};
