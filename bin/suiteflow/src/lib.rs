@@ -60,8 +60,10 @@ pub enum Command {
     /// List, inspect and replay queued events.
     #[command(subcommand)]
     Events(EventsCommand),
-    /// Enqueue every record of the connection's SmartSuite table. Resumable: records already
-    /// enqueued with the same content are skipped.
+    /// Bring every record of the connection's SmartSuite table over: items already in the
+    /// Webflow collection are matched (by the mapping's `match`) and adopted, not duplicated,
+    /// and only the records whose item needs content are queued. Resumable: records already
+    /// queued with the same content are skipped. Try --dry-run first.
     Backfill(BackfillArgs),
     /// Check a connection: credentials, access, and whether its mapping fits the live schemas.
     /// Exits 1 when a check fails.
@@ -305,6 +307,14 @@ pub enum EventsCommand {
 pub struct BackfillArgs {
     /// Connection id or name.
     pub connection: String,
+    /// Read both sides and print the plan (records to create, items to adopt or update,
+    /// unchanged records, orphan items); write nothing anywhere.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply the mapping's deleteBehavior to orphans (items no record holds or matches). By
+    /// default they are left alone.
+    #[arg(long)]
+    pub prune: bool,
     /// Events inserted per statement.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub batch_size: u32,

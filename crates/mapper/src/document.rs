@@ -25,6 +25,31 @@ pub struct MappingDocument {
     /// Webflow fields that must have a value, or the record fails.
     #[serde(default)]
     pub required_fields: Vec<String>,
+    /// How a record without an item of its own finds the item that already holds it (absent:
+    /// by slug).
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub match_rule: Option<MatchRule>,
+}
+
+/// `match`: how a record that has no Webflow item yet finds one that already holds it (a
+/// collection filled before the sync started), so that item is adopted instead of duplicated.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "on", rename_all = "lowercase")]
+pub enum MatchRule {
+    /// The item whose slug is the record's slug.
+    #[default]
+    Slug,
+    /// The item whose Webflow field `webflowField` holds the value `source` (JMESPath) reads
+    /// from the record, for example a field that keeps the SmartSuite record id.
+    Field {
+        /// The Webflow field's slug.
+        #[serde(rename = "webflowField")]
+        webflow_field: String,
+        /// JMESPath into the record.
+        source: String,
+    },
+    /// No matching: every new record is created (a taken slug gets a suffix).
+    None,
 }
 
 /// One `fieldMap` entry.

@@ -5,6 +5,7 @@ mod convert;
 mod document;
 mod hash;
 mod mapping;
+mod matching;
 mod native;
 mod path;
 mod render;
@@ -20,10 +21,12 @@ mod warning;
 
 pub use compat::{compatible_types, is_compatible};
 pub use document::{
-    DeleteBehavior, DocumentError, DocumentFormat, FieldSpec, MappingDocument, StatusBehavior,
+    DeleteBehavior, DocumentError, DocumentFormat, FieldSpec, MappingDocument, MatchRule,
+    StatusBehavior,
 };
 pub use hash::content_hash;
 pub use mapping::{CompiledMapping, MapError, MappedItem};
+pub use matching::{MatchOn, match_text};
 pub use resolve::{
     FileUrlResolver, LinkedRecordResolver, Lookups, MapResolvers, NoResolvers, Resolvers,
 };

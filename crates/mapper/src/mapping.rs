@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::convert::{Ids, coerce, normalize};
 use crate::document::DeleteBehavior;
+use crate::matching::CompiledMatch;
 use crate::path::{Needs, Path, RecordView};
 use crate::render::render;
 use crate::resolve::{Lookups, Recorder, Resolvers};
@@ -98,6 +99,7 @@ pub struct CompiledMapping {
     pub(crate) status: Option<CompiledStatus>,
     pub(crate) delete_behavior: DeleteBehavior,
     pub(crate) required: Vec<String>,
+    pub(crate) matching: CompiledMatch,
     /// Record keys the JMESPath expressions can see.
     pub(crate) needs: Needs,
 }

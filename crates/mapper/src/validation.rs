@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::compat::{compatible_types, is_compatible};
 use crate::document::{DeleteBehavior, MappingDocument};
 use crate::mapping::{CompiledField, CompiledMapping, Source};
+use crate::matching::CompiledMatch;
 use crate::path::{Needs, Path};
 use crate::schema::smartsuite::{Field as SsField, Table};
 use crate::schema::webflow::{Collection, Field as WfField, WebflowFieldType};
@@ -31,8 +32,8 @@ pub const SYSTEM_KEYS: &[&str] = &[
 ];
 
 /// One thing wrong with a mapping. [`validate`] reports all of them at once. `at` says where:
-/// `fieldMap.<target>`, `slugTemplate`, `statusBehavior.source`, `deleteBehavior` or
-/// `requiredFields`.
+/// `fieldMap.<target>`, `slugTemplate`, `statusBehavior.source`, `deleteBehavior`,
+/// `requiredFields` or `match`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum MappingProblem {
@@ -138,6 +139,18 @@ pub enum MappingProblem {
         at: String,
         /// The field slug.
         field: String,
+    },
+    /// `match.webflowField` names a field whose values a record cannot be compared with.
+    #[error(
+        "{at}: a match field must hold text or a number (PlainText, Email, Phone, Link or Number); '{field}' is a {field_type} field"
+    )]
+    MatchFieldType {
+        /// Where.
+        at: String,
+        /// The field slug.
+        field: String,
+        /// Its Webflow type.
+        field_type: String,
     },
     /// `deleteBehavior` is not archive, unpublish or delete.
     #[error("deleteBehavior: '{value}' is not archive, unpublish or delete")]
@@ -307,6 +320,8 @@ pub fn validate(
         }),
     };
 
+    let matching = crate::matching::compile(doc, collection, &mut problems);
+
     let is_mapped = |field: &str| {
         doc.field_map.contains_key(field) || (field == "slug" && doc.slug_template.is_some())
     };
@@ -370,18 +385,22 @@ pub fn validate(
     if let Some(s) = &status {
         needs.add(&s.path);
     }
+    if let CompiledMatch::Field { path, .. } = &matching {
+        needs.add(path);
+    }
     Ok(CompiledMapping {
         fields,
         slug_template,
         status,
         delete_behavior,
         required,
+        matching,
         needs,
     })
 }
 
 /// The Webflow field, with `name` and `slug` implied as PlainText when the schema omits them.
-fn target_field(collection: &Collection, slug: &str) -> Option<WfField> {
+pub(crate) fn target_field(collection: &Collection, slug: &str) -> Option<WfField> {
     collection.field(slug).cloned().or_else(|| {
         matches!(slug, "name" | "slug").then(|| {
             let mut f = WfField::new(slug, WebflowFieldType::PlainText);
@@ -391,7 +410,11 @@ fn target_field(collection: &Collection, slug: &str) -> Option<WfField> {
     })
 }
 
-fn compile_path(at: &str, text: &str, problems: &mut Vec<MappingProblem>) -> Option<Path> {
+pub(crate) fn compile_path(
+    at: &str,
+    text: &str,
+    problems: &mut Vec<MappingProblem>,
+) -> Option<Path> {
     match Path::compile(text) {
         Ok(path) => Some(path),
         Err(reason) => {

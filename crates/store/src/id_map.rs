@@ -75,6 +75,34 @@ pub async fn lookup_many(
         .await?)
 }
 
+/// The connection's entries that hold any of `item_ids`: whether an item already belongs to a
+/// record.
+pub async fn holders(
+    conn: &mut AsyncPgConnection,
+    connection_id: ConnectionId,
+    item_ids: &[&str],
+) -> Result<Vec<IdMapEntry>, StoreError> {
+    Ok(id_map::table
+        .filter(id_map::connection_id.eq(connection_id))
+        .filter(id_map::webflow_item_id.eq_any(item_ids))
+        .filter(id_map::state.ne(IdMapState::Deleted))
+        .select(IdMapEntry::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Every entry of a connection (what a backfill plans against).
+pub async fn entries_of(
+    conn: &mut AsyncPgConnection,
+    connection_id: ConnectionId,
+) -> Result<Vec<IdMapEntry>, StoreError> {
+    Ok(id_map::table
+        .filter(id_map::connection_id.eq(connection_id))
+        .select(IdMapEntry::as_select())
+        .load(conn)
+        .await?)
+}
+
 /// The entries of the connection's other records (not `key`'s) that hold `slug`: whether an
 /// item with that slug belongs to another record.
 pub async fn others_with_slug(
@@ -119,14 +147,16 @@ pub async fn record_intent(
         .await?)
 }
 
-/// Records that the record's item `webflow_item_id` (with `slug`) now holds the fieldData
-/// whose hash is `field_data_hash`: state `synced`.
+/// Records that the record's item is `webflow_item_id` (with `slug`), holding the fieldData
+/// whose hash is `field_data_hash`: state `synced`. A `None` hash says the item's content is
+/// not known to be the record's (an adopted item that still needs its update), so the next
+/// write of the record is never skipped as unchanged.
 pub async fn mark_synced(
     conn: &mut AsyncPgConnection,
     key: RecordKey<'_>,
     webflow_item_id: &str,
     slug: Option<&str>,
-    field_data_hash: &str,
+    field_data_hash: Option<&str>,
 ) -> Result<IdMapEntry, StoreError> {
     use id_map::dsl as m;
     Ok(diesel::insert_into(id_map::table)

@@ -16,7 +16,7 @@ use crate::failure::{Api, Failure, Wait, after};
 
 /// Longest wait for a permit inside a batch; beyond it the events are rescheduled instead of
 /// holding their claim.
-const MAX_PERMIT_WAIT: Duration = Duration::from_secs(5);
+const BATCH_PERMIT_WAIT: Duration = Duration::from_secs(5);
 
 /// When Webflow asked a connection to wait; shared by the batches of one process.
 pub type Pause = Mutex<Option<OffsetDateTime>>;
@@ -27,6 +27,7 @@ pub struct WebflowBudget<'a> {
     connection: &'a Connection,
     window: Duration,
     pause: Option<&'a Pause>,
+    max_wait: Duration,
     calls: AtomicU32,
 }
 
@@ -44,8 +45,16 @@ impl<'a> WebflowBudget<'a> {
             connection,
             window,
             pause,
+            max_wait: BATCH_PERMIT_WAIT,
             calls: AtomicU32::new(0),
         }
+    }
+
+    /// Waits up to `max_wait` for each permit (a person's command that has nothing better to
+    /// do than wait for the budget) instead of a batch's few seconds.
+    pub fn with_max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
     }
 
     /// Calls made through this budget so far.
@@ -74,11 +83,11 @@ impl<'a> WebflowBudget<'a> {
     }
 
     /// Waits for a permit of the connection's shared bucket and for any pause Webflow asked
-    /// for; a wait longer than a few seconds is a reschedule.
+    /// for; a wait longer than `max_wait` is a reschedule.
     async fn permit(&self) -> Result<(), Failure> {
         let per_minute = u32::try_from(self.connection.rate_limit_per_min.max(1)).unwrap_or(50);
         let rate = Rate::new(per_minute, self.window);
-        let deadline = OffsetDateTime::now_utc() + MAX_PERMIT_WAIT;
+        let deadline = OffsetDateTime::now_utc() + self.max_wait;
         loop {
             let paused = self.pause.and_then(|p| p.lock().ok().and_then(|p| *p));
             let wait_until = match paused {

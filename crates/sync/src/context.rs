@@ -77,6 +77,9 @@ pub struct Built {
     pub rate_window: Duration,
     /// Webflow asked this connection to wait (`X-RateLimit-Remaining: 0` or a 429) until then.
     pub webflow_pause: Pause,
+    /// The collection indexed by the mapping's match field (`match: {on: field}`), read on
+    /// the first record that needs it and kept current with what changed since.
+    pub match_index: tokio::sync::Mutex<Option<crate::index::CollectionIndex>>,
 }
 
 /// Everything the built part depends on: the sealed credentials, the ids of both ends and the
@@ -132,6 +135,7 @@ impl Connector {
                 .build(),
             rate_window: self.options().rate_window,
             webflow_pause: Pause::new(None),
+            match_index: tokio::sync::Mutex::new(None),
         })
     }
 }

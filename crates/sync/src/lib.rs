@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 
+pub mod backfill;
 pub mod budget;
 pub mod connect;
 pub mod context;
 mod engine;
 pub mod failure;
+pub mod index;
 pub mod mapping;
 mod outcome;
 pub mod preview;

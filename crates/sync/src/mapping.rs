@@ -31,6 +31,9 @@ pub fn document(mapping: &Mapping) -> Result<MappingDocument, DocumentError> {
     }
     doc.insert("deleteBehavior".into(), json!(behavior.as_str()));
     doc.insert("requiredFields".into(), json!(mapping.required_fields));
+    if let Some(rule) = &mapping.match_rule {
+        doc.insert("match".into(), rule.clone());
+    }
     Ok(serde_json::from_value(Value::Object(doc))?)
 }
 
@@ -55,7 +58,11 @@ pub fn new_mapping(doc: &MappingDocument) -> Result<NewMapping, StoreMappingErro
             .transpose()?,
         delete_behavior,
         required_fields: doc.required_fields.clone(),
-        match_rule: None,
+        match_rule: doc
+            .match_rule
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()?,
     })
 }
 
@@ -88,7 +95,8 @@ mod tests {
                 "slugTemplate": "{{title}}",
                 "statusBehavior": {"source": "status.value", "draft": ["backlog"], "archived": []},
                 "deleteBehavior": "Unpublish",
-                "requiredFields": ["name"]}"#,
+                "requiredFields": ["name"],
+                "match": {"on": "field", "webflowField": "smartsuite-id", "source": "id"}}"#,
         )
         .unwrap();
         let back = document(&stored(new_mapping(&doc).unwrap())).unwrap();

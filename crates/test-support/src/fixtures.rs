@@ -125,7 +125,8 @@ pub async fn set_mapping(db_url: &str, id: ConnectionId, document: serde_json::V
 
 /// The products schema the tests, the demo and the load tools share, added to the stand-ins:
 /// a SmartSuite table `Products` (`title`, `price`, `status`, `category`) in a solution `Shop`,
-/// and a Webflow collection `Products` (`name`, `slug`, `price`, `category` as an Option).
+/// and a Webflow collection `Products` (`name`, `slug`, `price`, `category` as an Option, and
+/// `smartsuite-id`, plain text, for matching items by the record id they hold).
 #[derive(Debug, Clone)]
 pub struct Products {
     pub collection: String,
@@ -156,7 +157,8 @@ impl Products {
         let collection = wf.add_collection(
             CollectionSpec::new("Products")
                 .field(FieldSpec::new("price", "Number"))
-                .field(FieldSpec::option("category", &categories)),
+                .field(FieldSpec::option("category", &categories))
+                .field(FieldSpec::new("smartsuite-id", "PlainText")),
         );
         let solution = ss.add_solution("Shop");
         let table = ss.add_table(

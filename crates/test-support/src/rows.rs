@@ -56,6 +56,19 @@ pub async fn make_due(conn: &mut AsyncPgConnection) {
         .expect("making events due");
 }
 
+/// Moves every waiting event's `queued_at` `by` into the past, as if it had waited that long
+/// (a connection's sync delay).
+pub async fn age_events(conn: &mut AsyncPgConnection, by: std::time::Duration) {
+    let by = diesel::pg::data_types::PgInterval::from_microseconds(
+        i64::try_from(by.as_micros()).expect("a duration that fits"),
+    );
+    diesel::update(events::table.filter(events::status.eq(EventStatus::Queued)))
+        .set(events::queued_at.eq(events::queued_at - by))
+        .execute(conn)
+        .await
+        .expect("ageing events");
+}
+
 /// Marks the events of one record finished with `status` at `at` (for retention tests).
 pub async fn finish_events_of(
     conn: &mut AsyncPgConnection,

@@ -236,16 +236,21 @@ impl WebflowClient {
         if let Some(locale) = &query.cms_locale_id {
             params.push(("cmsLocaleId", locale.clone()));
         }
-        if let Some(since) = query.created_since {
-            let since = since
-                .to_offset(time::UtcOffset::UTC)
-                .format(&time::format_description::well_known::Rfc3339)
-                .map_err(|e| Error::Permanent {
-                    status: None,
-                    code: None,
-                    message: format!("createdOn[gte] {since} cannot be sent: {e}"),
-                })?;
-            params.push(("createdOn[gte]", since));
+        for (name, since) in [
+            ("createdOn[gte]", query.created_since),
+            ("lastUpdated[gte]", query.updated_since),
+        ] {
+            if let Some(since) = since {
+                let text = since
+                    .to_offset(time::UtcOffset::UTC)
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .map_err(|e| Error::Permanent {
+                        status: None,
+                        code: None,
+                        message: format!("{name} {since} cannot be sent: {e}"),
+                    })?;
+                params.push((name, text));
+            }
         }
         let path: &[&str] = match query.target {
             Target::Staged => &["collections", collection_id, "items"],

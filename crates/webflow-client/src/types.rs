@@ -446,6 +446,9 @@ pub struct ListItems {
     /// is unknown is looked for among the items made since it was attempted, not the whole
     /// collection.
     pub created_since: Option<time::OffsetDateTime>,
+    /// Only items changed (or created) at or after this instant (`lastUpdated[gte]`): what
+    /// changed since an earlier full read.
+    pub updated_since: Option<time::OffsetDateTime>,
     pub target: Target,
 }
 

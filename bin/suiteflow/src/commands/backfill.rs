@@ -1,66 +1,220 @@
-//! `suiteflow backfill <connection>`: every SmartSuite record of the table becomes a `record`
-//! event. The idempotency key is the record id plus a hash of the record's content, so a second
-//! run skips records that have not changed (as duplicates) and a run that was interrupted
-//! resumes where it stopped.
+//! `suiteflow backfill <connection> [--dry-run] [--prune]`: every SmartSuite record of the
+//! table, matched against what the Webflow collection already holds (the sync engine's
+//! backfill plan), then carried out: matched items are adopted in the id map, and only the
+//! records whose item needs content are queued for the worker. `--dry-run` prints the plan and
+//! writes nothing anywhere. A connection without a mapping cannot be planned: its records are
+//! all queued, to wait for the mapping.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use suiteflow_smartsuite_client::ListRecords;
+use suiteflow_store::ConnectionStatus;
 use suiteflow_store::queue::{NewEvent, enqueue_many};
-use suiteflow_store::{ConnectionId, ConnectionStatus};
+use suiteflow_sync::backfill::{self, Plan, Step};
 
-use crate::error::{CliResult, ResultExt as _, refused};
+use crate::error::{CliResult, ResultExt as _, failure, refused};
 use crate::output::print_json;
 use crate::{BackfillArgs, CommandContext};
-
-/// `event_type` of backfilled events: an upsert, like a push's `record_updated`.
-pub const BACKFILL_EVENT_TYPE: &str = "record_updated";
-
-/// The idempotency key of a backfilled record: `backfill:<record id>:<content hash>`.
-pub fn idempotency_key(record_id: &str, record: &Map<String, Value>) -> String {
-    format!(
-        "backfill:{record_id}:{}",
-        suiteflow_mapper::content_hash(record)
-    )
-}
-
-/// The event for one record; its payload has the shape of a signed push.
-pub fn record_event(
-    connection: ConnectionId,
-    record_id: &str,
-    record: Map<String, Value>,
-) -> NewEvent {
-    let key = idempotency_key(record_id, &record);
-    let hash = suiteflow_mapper::content_hash(&record);
-    let mut event =
-        NewEvent::record(connection, record_id, BACKFILL_EVENT_TYPE, key).with_payload(json!({
-            "event_type": BACKFILL_EVENT_TYPE,
-            "record_id": record_id,
-            "data": Value::Object(record),
-            "source": "backfill",
-        }));
-    event.payload_hash = Some(hash);
-    event
-}
 
 pub async fn run(ctx: &CommandContext, args: BackfillArgs) -> CliResult {
     let connection = ctx.connection(&args.connection).await?;
     if connection.status == ConnectionStatus::Archived {
         return Err(refused(format!("connection {} is archived", connection.id)));
     }
-    let client = ctx.smartsuite(&connection)?;
-    let table = connection.smartsuite_table_id.clone();
-    let body = ListRecords::default();
+    let mapping = {
+        let mut db = ctx.db().await?;
+        suiteflow_store::get_mapping(&mut db, connection.id)
+            .await
+            .or_fail("loading the mapping")?
+    };
+    let Some(mapping) = mapping else {
+        if args.dry_run || args.prune {
+            return Err(refused(format!(
+                "connection {} has no mapping: a backfill plan needs one (`suiteflow mapping set`)",
+                connection.id
+            )));
+        }
+        return queue_everything(ctx, &args, &connection).await;
+    };
 
+    let bar = progress_bar("reading");
+    let plan = backfill::plan(
+        &ctx.store,
+        &ctx.connector,
+        &connection,
+        &mapping,
+        &mut |read, total| {
+            bar.set_length(total);
+            bar.set_position(read);
+        },
+    )
+    .await
+    .map_err(|e| {
+        failure(format!(
+            "planning the backfill of connection {}: {e}",
+            connection.id
+        ))
+    })?;
+    bar.finish_and_clear();
+
+    let applied = if args.dry_run {
+        None
+    } else {
+        Some(
+            backfill::apply(&ctx.store, &ctx.connector, &connection, &plan, args.prune)
+                .await
+                .map_err(|e| failure(format!("carrying out the backfill: {e}")))?,
+        )
+    };
+    report(ctx, &args, &connection, &plan, applied.as_ref());
+    Ok(())
+}
+
+fn report(
+    ctx: &CommandContext,
+    args: &BackfillArgs,
+    connection: &suiteflow_store::Connection,
+    plan: &Plan,
+    applied: Option<&backfill::Applied>,
+) {
+    let counts = plan.counts();
+    if ctx.json {
+        let orphans: Vec<Value> = plan
+            .orphans
+            .iter()
+            .map(|i| json!({"id": i.id, "slug": i.slug()}))
+            .collect();
+        let adoptions: Vec<Value> = plan
+            .records
+            .iter()
+            .filter_map(|p| match &p.step {
+                Step::Adopt {
+                    item_id, update, ..
+                } => Some(json!({"recordId": p.record_id, "itemId": item_id, "update": update})),
+                _ => None,
+            })
+            .collect();
+        let unmappable: Vec<Value> = plan
+            .unmappable
+            .iter()
+            .map(|(id, why)| json!({"recordId": id, "error": why}))
+            .collect();
+        print_json(&json!({
+            "connectionId": connection.id,
+            "dryRun": args.dry_run,
+            "records": plan.records.len(),
+            "create": counts.create,
+            "adopt": counts.adopt,
+            "update": counts.update,
+            "unchanged": counts.unchanged,
+            "orphans": counts.orphans,
+            "createIds": plan.ids("create"),
+            "updateIds": plan.ids("update"),
+            "adoptions": adoptions,
+            "orphanItems": orphans,
+            "unmappable": unmappable,
+            "skippedWithoutId": plan.without_id,
+            "pruned": args.prune,
+            "applied": applied,
+        }));
+        return;
+    }
+    let verb = if args.dry_run { "would" } else { "will" };
+    println!(
+        "backfill of connection {} ({} records){}:",
+        connection.id,
+        plan.records.len(),
+        if args.dry_run {
+            ", dry run: nothing written"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  create     {:>6}  records with no item yet",
+        counts.create
+    );
+    println!(
+        "  adopt      {:>6}  items already in the collection that {verb} become their record's",
+        counts.adopt
+    );
+    println!(
+        "  update     {:>6}  items whose content {verb} be rewritten",
+        counts.update
+    );
+    println!(
+        "  unchanged  {:>6}  items that already hold their record's content",
+        counts.unchanged
+    );
+    println!(
+        "  orphans    {:>6}  items no record holds{}",
+        counts.orphans,
+        if counts.orphans == 0 {
+            String::new()
+        } else if args.prune {
+            format!(" ({} them, as --prune asks)", verb_of(plan))
+        } else {
+            " (left alone; --prune applies the mapping's deleteBehavior to them)".to_string()
+        }
+    );
+    for (id, why) in &plan.unmappable {
+        println!("  cannot map record {id}: {why}");
+    }
+    if plan.without_id > 0 {
+        println!("  {} records had no id and were skipped", plan.without_id);
+    }
+    if let Some(applied) = applied {
+        println!(
+            "done: {} adopted, {} queued for the worker, {} already queued{}",
+            applied.adopted,
+            applied.enqueued,
+            applied.already_queued,
+            if args.prune {
+                format!(", {} orphans pruned", applied.pruned)
+            } else {
+                String::new()
+            }
+        );
+        if connection.status != ConnectionStatus::Active {
+            println!(
+                "note: the connection is {}; its events wait until it is resumed",
+                connection.status
+            );
+        }
+    }
+}
+
+fn verb_of(plan: &Plan) -> &'static str {
+    match plan.delete_behavior {
+        suiteflow_mapper::DeleteBehavior::Archive => "archiving",
+        suiteflow_mapper::DeleteBehavior::Unpublish => "unpublishing",
+        suiteflow_mapper::DeleteBehavior::Delete => "deleting",
+    }
+}
+
+fn progress_bar(what: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} backfill [{bar:40}] {pos}/{len} records ({per_sec}, eta {eta}) {msg}",
-        )
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} backfill: {what} [{{bar:40}}] {{pos}}/{{len}} records ({{per_sec}}) {{msg}}"
+        ))
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
+    bar
+}
 
+/// Without a mapping: every record is queued (and waits for the mapping); the worker matches
+/// existing items when it writes them.
+async fn queue_everything(
+    ctx: &CommandContext,
+    args: &BackfillArgs,
+    connection: &suiteflow_store::Connection,
+) -> CliResult {
+    let client = ctx.smartsuite(connection)?;
+    let table = connection.smartsuite_table_id.clone();
+    let body = ListRecords::default();
+    let bar = progress_bar("queueing");
     let (mut records, mut enqueued, mut unchanged, mut skipped) = (0u64, 0u64, 0u64, 0u64);
     let mut offset = 0u64;
     loop {
@@ -78,7 +232,7 @@ pub async fn run(ctx: &CommandContext, args: BackfillArgs) -> CliResult {
                 skipped += 1;
                 continue;
             };
-            batch.push(record_event(connection.id, &id, record.0));
+            batch.push(backfill::record_event(connection.id, &id, &record.0));
         }
         for chunk in batch.chunks(args.batch_size as usize) {
             let mut db = ctx.db().await?;
@@ -115,6 +269,9 @@ pub async fn run(ctx: &CommandContext, args: BackfillArgs) -> CliResult {
         println!(
             "backfill of connection {}: {records} records, {enqueued} enqueued, {unchanged} unchanged (already enqueued)",
             connection.id
+        );
+        println!(
+            "note: the connection has no mapping yet; its records wait for one (`suiteflow mapping set`)"
         );
         if skipped > 0 {
             println!("{skipped} records had no id and were skipped");

@@ -1,3 +1,4 @@
+use serde_json::json;
 use suiteflow_crypto::{Encrypted, EncryptionKey, Keyring};
 use suiteflow_store::{ConnectionId, SecretColumn};
 
@@ -275,4 +276,94 @@ async fn rotate_secret_replaces_the_secret_and_prints_it_once() {
         )
         .unwrap();
     assert_eq!(opened.expose(), new_secret);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_changes_only_the_settings_given() {
+    let env = Env::new().await;
+    let credentials = env.credentials();
+    let vars: Vec<(&str, Option<&str>)> = credentials
+        .iter()
+        .map(|(k, v)| (*k, Some(v.as_str())))
+        .collect();
+    let created = env
+        .run_with(
+            &[
+                "connection",
+                "create",
+                "--name",
+                "shop",
+                "--smartsuite-account",
+                "acc",
+                "--smartsuite-table",
+                "tbl",
+                "--webflow-site",
+                "site",
+                "--webflow-collection",
+                "coll",
+                "--sync-delay",
+                "750ms",
+                "--json",
+            ],
+            &vars,
+            None,
+        )
+        .await
+        .ok();
+    assert_eq!(created["syncDelayMs"], 750);
+    let id = id_of(&created);
+    let set = env
+        .run(&[
+            "connection",
+            "set",
+            &id,
+            "--sync-delay",
+            "5s",
+            "--rate-limit",
+            "60",
+            "--json",
+        ])
+        .await
+        .ok();
+    assert_eq!(
+        (
+            &set["syncDelayMs"],
+            &set["rateLimitPerMin"],
+            &set["maxRetries"]
+        ),
+        (&json!(5000), &json!(60), &created["maxRetries"]),
+        "{set}"
+    );
+    let shown = env
+        .run(&["connection", "show", "shop", "--json"])
+        .await
+        .ok();
+    assert_eq!(shown["syncDelayMs"], 5000);
+    let again = env
+        .run(&["connection", "set", "shop", "--max-retries", "9", "--json"])
+        .await
+        .ok();
+    assert_eq!(
+        (&again["maxRetries"], &again["syncDelayMs"]),
+        (&json!(9), &json!(5000))
+    );
+
+    // Refused before anything changes: nothing to set, a bad duration, an unknown connection.
+    env.run(&["connection", "set", &id]).await.assert_code(2);
+    let bad = env
+        .run(&["connection", "set", &id, "--sync-delay", "5 parsecs"])
+        .await;
+    bad.assert_code(2);
+    assert!(bad.stderr.contains("sync-delay"), "{}", bad.stderr);
+    env.run(&["connection", "set", &id, "--sync-delay", "2h"])
+        .await
+        .assert_code(2);
+    env.run(&["connection", "set", "no-such", "--max-retries", "1"])
+        .await
+        .assert_code(3);
+    let shown = env.run(&["connection", "show", &id, "--json"]).await.ok();
+    assert_eq!(
+        (&shown["maxRetries"], &shown["syncDelayMs"]),
+        (&json!(9), &json!(5000))
+    );
 }

@@ -1,6 +1,6 @@
 //! Validation: every problem kind, all reported at once.
 
-use suiteflow_mapper::{DeleteBehavior, MappingDocument, MappingProblem, validate};
+use suiteflow_mapper::{DeleteBehavior, MappingDocument, MappingProblem, MatchOn, validate};
 
 use crate::fixtures::*;
 
@@ -330,4 +330,68 @@ fn every_problem_is_reported_at_once() {
         p.to_string()
             .starts_with("fieldMap.sku: unknown mapping type 'magic'")
     }));
+}
+
+/// The valid base with a `match`.
+fn with_match(rule: &str) -> String {
+    let base = with("");
+    format!("{}, \"match\": {rule}}}", &base[..base.len() - 1])
+}
+
+#[test]
+fn match_on_a_field_needs_a_text_or_number_field_that_exists_and_a_source() {
+    let doc = MappingDocument::from_json(&with_match(
+        r#"{"on": "field", "webflowField": "sku", "source": "id"}"#,
+    ))
+    .unwrap();
+    let mapping = validate(&doc, &table(), &collection()).unwrap();
+    assert_eq!(mapping.match_on(), MatchOn::Field("sku"));
+    assert_eq!(
+        mapping.match_key(&serde_json::json!({"title": "x"}), Some("rec_1")),
+        Some("rec_1".into()),
+        "a push's data without `id` matches on the record id it was sent for"
+    );
+
+    let p = problems(&with_match(
+        r#"{"on": "field", "webflowField": "nope", "source": "id"}"#,
+    ));
+    assert!(
+        matches!(&p[..], [MappingProblem::UnknownTargetField { at, field }] if at == "match.webflowField" && field == "nope"),
+        "{p:?}"
+    );
+    let p = problems(&with_match(
+        r#"{"on": "field", "webflowField": "category", "source": "id"}"#,
+    ));
+    assert!(
+        matches!(&p[..], [MappingProblem::MatchFieldType { field, field_type, .. }] if field == "category" && field_type == "Option"),
+        "{p:?}"
+    );
+    assert!(p[0].to_string().contains("category"), "{}", p[0]);
+    let p = problems(&with_match(
+        r#"{"on": "field", "webflowField": "sku", "source": "[["}"#,
+    ));
+    assert!(
+        matches!(&p[..], [MappingProblem::InvalidExpression { at, .. }] if at == "match.source"),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn match_defaults_to_slug_and_can_be_turned_off() {
+    let by_default = validate(
+        &MappingDocument::from_json(&with("")).unwrap(),
+        &table(),
+        &collection(),
+    )
+    .unwrap();
+    assert_eq!(by_default.match_on(), MatchOn::Slug);
+    let none = MappingDocument::from_json(&with_match(r#"{"on": "none"}"#)).unwrap();
+    assert_eq!(
+        validate(&none, &table(), &collection()).unwrap().match_on(),
+        MatchOn::None
+    );
+    assert!(
+        MappingDocument::from_json(&with_match(r#"{"on": "title"}"#)).is_err(),
+        "an unknown rule does not parse"
+    );
 }

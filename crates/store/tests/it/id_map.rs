@@ -30,7 +30,7 @@ async fn intent_then_synced_then_deleted() {
     let found = id_map::lookup(&mut conn, key).await.unwrap().unwrap();
     assert_eq!(found, intent);
 
-    let synced = id_map::mark_synced(&mut conn, key, "item-1", None, "hash-1")
+    let synced = id_map::mark_synced(&mut conn, key, "item-1", None, Some("hash-1"))
         .await
         .unwrap();
     assert_eq!(synced.state, IdMapState::Synced);
@@ -42,9 +42,15 @@ async fn intent_then_synced_then_deleted() {
     );
     assert_eq!(synced.field_data_hash.as_deref(), Some("hash-1"));
 
-    let resynced = id_map::mark_synced(&mut conn, key, "item-1", Some("blue-shirt-1"), "hash-2")
-        .await
-        .unwrap();
+    let resynced = id_map::mark_synced(
+        &mut conn,
+        key,
+        "item-1",
+        Some("blue-shirt-1"),
+        Some("hash-2"),
+    )
+    .await
+    .unwrap();
     assert_eq!(resynced.field_data_hash.as_deref(), Some("hash-2"));
     assert_eq!(resynced.slug.as_deref(), Some("blue-shirt-1"));
     assert!(resynced.updated_at >= synced.updated_at);
@@ -59,7 +65,7 @@ async fn intent_then_synced_then_deleted() {
 
     // A record can be synced without an intent (an update of an adopted item).
     let other = RecordKey::smartsuite(connection, "rec-2");
-    id_map::mark_synced(&mut conn, other, "item-2", Some("s2"), "h")
+    id_map::mark_synced(&mut conn, other, "item-2", Some("s2"), Some("h"))
         .await
         .unwrap();
     let many = id_map::lookup_many(
@@ -108,7 +114,7 @@ async fn the_other_records_holding_a_slug_are_found_and_the_record_itself_is_not
             .is_empty(),
         "the record's own entry does not count"
     );
-    id_map::mark_synced(&mut conn, other, "item-9", Some("sofa"), "h")
+    id_map::mark_synced(&mut conn, other, "item-9", Some("sofa"), Some("h"))
         .await
         .unwrap();
     // Another connection's record with the same slug is not this connection's.
@@ -118,7 +124,7 @@ async fn the_other_records_holding_a_slug_are_found_and_the_record_itself_is_not
         RecordKey::smartsuite(elsewhere, "x"),
         "item-7",
         Some("sofa"),
-        "h",
+        Some("h"),
     )
     .await
     .unwrap();
@@ -138,4 +144,58 @@ async fn the_other_records_holding_a_slug_are_found_and_the_record_itself_is_not
             .unwrap()
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn holders_and_entries_tell_which_items_belong_to_records() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 1).await;
+    let mut conn = store.get().await.unwrap();
+    let connection = common::connection(&mut conn).await;
+    let elsewhere = common::connection(&mut conn).await;
+    for (owner, record, item) in [
+        (connection, "a", "item-a"),
+        (connection, "b", "item-b"),
+        (elsewhere, "c", "item-c"),
+    ] {
+        id_map::mark_synced(
+            &mut conn,
+            RecordKey::smartsuite(owner, record),
+            item,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    // An adopted item not yet rewritten has no hash: its record's next write is not skipped.
+    let a = id_map::lookup(&mut conn, RecordKey::smartsuite(connection, "a"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((a.state, a.field_data_hash), (IdMapState::Synced, None));
+    // b's item is gone: a deleted entry holds nothing.
+    id_map::mark_deleted(&mut conn, RecordKey::smartsuite(connection, "b"))
+        .await
+        .unwrap();
+    let holders = id_map::holders(&mut conn, connection, &["item-a", "item-b", "item-c"])
+        .await
+        .unwrap();
+    let held: Vec<&str> = holders
+        .iter()
+        .filter_map(|e| e.webflow_item_id.as_deref())
+        .collect();
+    assert_eq!(
+        held,
+        ["item-a"],
+        "only this connection's live entries hold items"
+    );
+    let mut records: Vec<String> = id_map::entries_of(&mut conn, connection)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.external_id)
+        .collect();
+    records.sort();
+    assert_eq!(records, ["a", "b"]);
 }

@@ -173,3 +173,73 @@ async fn events_of_connections_that_are_not_active_wait() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_record_is_claimed_once_it_has_been_quiet_for_the_sync_delay() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 2).await;
+    let mut conn = store.get().await.unwrap();
+    let delayed = suiteflow_store::create_connection(
+        &mut conn,
+        &suiteflow_store::NewConnection {
+            sync_delay_ms: 60_000,
+            ..common::new_connection("delayed")
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let at_once = common::connection(&mut conn).await;
+    let first = queue::enqueue(&mut conn, &NewEvent::record(delayed, "r", "t", "k1"))
+        .await
+        .unwrap()
+        .id();
+    queue::enqueue(&mut conn, &NewEvent::record(at_once, "r", "t", "k1"))
+        .await
+        .unwrap();
+    queue::enqueue(&mut conn, &NewEvent::pull(delayed, "wh", "p1"))
+        .await
+        .unwrap();
+    // The connection without a delay and the pull go at once; the delayed record waits.
+    let claimed = queue::claim(&mut conn, "w", 10, LEASE).await.unwrap();
+    let mut got: Vec<_> = claimed
+        .iter()
+        .map(|e| (e.connection_id == delayed, e.kind.as_str()))
+        .collect();
+    got.sort();
+    assert_eq!(got, [(false, "record"), (true, "pull")]);
+    assert_eq!(queue::queue_stats(&mut conn).await.unwrap().depth, 0);
+
+    // Half the delay later the record is saved again: its newest event starts the wait over.
+    age(&mut conn, first, 30).await;
+    let second = queue::enqueue(&mut conn, &NewEvent::record(delayed, "r", "t", "k2"))
+        .await
+        .unwrap()
+        .id();
+    age(&mut conn, first, 61).await;
+    age(&mut conn, second, 30).await;
+    let claimed = queue::claim(&mut conn, "w", 10, LEASE).await.unwrap();
+    assert!(claimed.is_empty(), "{claimed:?}");
+    assert_eq!(
+        status_of(&mut conn, first).await,
+        EventStatus::Skipped,
+        "the older save is superseded"
+    );
+    age(&mut conn, second, 61).await;
+    assert_eq!(queue::queue_stats(&mut conn).await.unwrap().depth, 1);
+    let claimed = queue::claim(&mut conn, "w", 10, LEASE).await.unwrap();
+    assert_eq!(claimed.iter().map(|e| e.id).collect::<Vec<_>>(), [second]);
+}
+
+/// Sets an event's `queued_at` to `seconds` ago.
+async fn age(
+    conn: &mut suiteflow_store::AsyncPgConnection,
+    id: suiteflow_store::EventId,
+    seconds: i64,
+) {
+    diesel::update(events::table.find(id))
+        .set(events::queued_at.eq(OffsetDateTime::now_utc() - time::Duration::seconds(seconds)))
+        .execute(conn)
+        .await
+        .unwrap();
+}

@@ -45,11 +45,11 @@ impl<'a> Batch<'a> {
         };
         for Unknown { mut write, slug } in unknown {
             match found.get(&slug) {
-                Some(item_id) => {
+                Some(item) => {
                     tracing::info!(connection_id = %self.ctx.id().0, event_id = %write.event.id.0, "adopted the item an earlier create made");
                     plan.updates.push(Update {
                         write,
-                        item_id: item_id.clone(),
+                        item_id: item.id.clone(),
                         old_slug: Some(slug),
                     });
                 }
@@ -62,16 +62,17 @@ impl<'a> Batch<'a> {
         }
     }
 
-    /// The items holding `slugs`, by slug, among the items created since `since`. One slug is
+    /// The items holding `slugs`, by slug, among the items created since `since` (all items
+    /// when `None`). One slug is
     /// looked up alone; for more, the items created since then are listed page by page (100
     /// per call; usually one page, as `since` is minutes ago) for as long as that costs fewer
     /// calls than the lookups left, which matters under Webflow's per-minute limit after a
     /// failed bulk create left a whole batch unknown.
-    async fn find_by_slugs(
+    pub(super) async fn find_by_slugs(
         &mut self,
         slugs: &[String],
         since: Option<OffsetDateTime>,
-    ) -> Result<HashMap<String, String>, Failure> {
+    ) -> Result<HashMap<String, Item>, Failure> {
         let mut found = HashMap::new();
         if slugs.len() > 1 {
             let wanted: HashSet<&str> = slugs.iter().map(String::as_str).collect();
@@ -89,9 +90,9 @@ impl<'a> Batch<'a> {
                             .list_items(self.ctx.collection_id(), &query),
                     )
                     .await?;
-                for item in &page.items {
+                for item in page.items.iter() {
                     if let Some(slug) = item.slug().filter(|s| wanted.contains(s)) {
-                        found.insert(slug.to_string(), item.id.clone());
+                        found.insert(slug.to_string(), item.clone());
                     }
                 }
                 let got = page.items.len() as u32;
@@ -114,7 +115,7 @@ impl<'a> Batch<'a> {
             if !found.contains_key(slug)
                 && let Some(item) = self.find_by_slug(slug).await?
             {
-                found.insert(slug.clone(), item.id);
+                found.insert(slug.clone(), item);
             }
         }
         Ok(found)

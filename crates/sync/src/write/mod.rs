@@ -1,12 +1,14 @@
 //! From one connection's claimed `record` events to Webflow items: map each record
-//! ([`prepare`]), sort the writes by what the id map knows ([`plan`]), resolve creates whose
-//! outcome is unknown ([`adopt`]), then create, update and delete in bulk calls of at most 100
-//! items, each call paid from the connection's budget, with the id map keeping every item
-//! written once (docs/architecture.md, "The write path").
+//! ([`prepare`]), sort the writes by what the id map knows ([`plan`]), find the existing item
+//! of a record the id map does not know ([`matching`]), resolve creates whose outcome is
+//! unknown ([`adopt`]), then create, update and delete in bulk calls of at most 100 items, each
+//! call paid from the connection's budget, with the id map keeping every item written once
+//! (docs/architecture.md, "The write path").
 
 mod adopt;
 mod create;
 mod delete;
+mod matching;
 mod plan;
 mod prepare;
 mod update;
@@ -65,6 +67,8 @@ struct Write<'e> {
     event: &'e Event,
     item: MappedItem,
     hash: String,
+    /// The record's match key, under `match: {on: field}`.
+    match_key: Option<String>,
     /// An earlier create of this record whose outcome is unknown and whose item was not found:
     /// the slug it used and when its intent was recorded. Webflow may still apply it late.
     earlier_create: Option<(String, OffsetDateTime)>,
@@ -146,7 +150,7 @@ impl<'a> Batch<'a> {
     async fn synced(&self, w: &Write<'_>, item_id: &str, slug: &str) -> Outcome {
         let marked = async {
             let mut conn = self.store.get().await?;
-            id_map::mark_synced(&mut conn, w.key(), item_id, Some(slug), &w.hash).await
+            id_map::mark_synced(&mut conn, w.key(), item_id, Some(slug), Some(&w.hash)).await
         };
         match marked.await {
             Ok(_) => Outcome::done(Some(item_id.to_string()), w.warnings()),

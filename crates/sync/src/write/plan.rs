@@ -1,7 +1,8 @@
 //! Plan: what each mapped record needs, by what the id map knows of it. A record whose item
 //! holds the same content needs nothing; one with an item is an update; one whose earlier
-//! create has an unknown outcome is resolved first ([`adopt`](super::adopt)); the rest are
-//! creates.
+//! create has an unknown outcome is resolved first ([`adopt`](super::adopt)); one the id map
+//! does not know looks for the item that already holds it ([`matching`](super::matching));
+//! the rest are creates.
 
 use std::collections::HashMap;
 
@@ -47,6 +48,7 @@ impl<'a> Batch<'a> {
             }
         };
         let mut unknown = Vec::new();
+        let mut fresh = Vec::new();
         for w in writes {
             match entries.get(&w.event.external_id) {
                 Some(e) if e.state == IdMapState::Synced && e.webflow_item_id.is_some() => {
@@ -70,11 +72,16 @@ impl<'a> Batch<'a> {
                         .unwrap_or_else(|| w.item.slug.as_str().to_string());
                     unknown.push(Unknown { write: w, slug });
                 }
-                _ => plan.creates.push(w),
+                None => fresh.push(w),
+                // A record whose item was deleted: made again.
+                Some(_) => plan.creates.push(w),
             }
         }
         if !unknown.is_empty() {
             self.adopt(unknown, &entries, &mut plan).await;
+        }
+        if !fresh.is_empty() {
+            self.match_existing(fresh, &mut plan).await;
         }
         plan
     }

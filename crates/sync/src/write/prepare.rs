@@ -65,6 +65,7 @@ impl<'a> Batch<'a> {
             event,
             item,
             hash,
+            match_key: mapping.match_key(&record, Some(&event.external_id)),
             earlier_create: None,
         }))
     }

@@ -115,8 +115,11 @@ impl<'a> Batch<'a> {
     }
 
     /// The record's item was deleted in Webflow: forget it, so the next attempt creates it
-    /// again.
+    /// again (and does not adopt it from the collection index either).
     async fn forget(&self, w: &Write<'_>, item_id: &str) -> Failure {
+        if let Some(index) = self.ctx.match_index.lock().await.as_mut() {
+            index.forget(item_id);
+        }
         let forgotten = async {
             let mut conn = self.store.get().await?;
             id_map::remove(&mut conn, w.key()).await

@@ -291,11 +291,13 @@ fn list(state: &State, c: &str, call: &Call, live: bool) -> Outgoing {
     }
     let slug = call.query_param("slug");
     let name = call.query_param("name");
-    // `createdOn[gte]` / `createdOn[lte]` (deepObject), RFC 3339 date-times as Webflow's API takes them.
-    let mut created_bounds = [None, None];
-    for (bound, key) in created_bounds
-        .iter_mut()
-        .zip(["createdOn[gte]", "createdOn[lte]"])
+    // `createdOn[gte]`, `createdOn[lte]` and `lastUpdated[gte]` (deepObject), RFC 3339
+    // date-times as Webflow's API takes them.
+    let mut created_bounds = [None, None, None];
+    for (bound, key) in
+        created_bounds
+            .iter_mut()
+            .zip(["createdOn[gte]", "createdOn[lte]", "lastUpdated[gte]"])
     {
         if let Some(text) = call.query_param(key) {
             match parse_time(&text) {
@@ -304,7 +306,7 @@ fn list(state: &State, c: &str, call: &Call, live: bool) -> Outgoing {
             }
         }
     }
-    let [created_gte, created_lte] = created_bounds;
+    let [created_gte, created_lte, updated_gte] = created_bounds;
     let candidates: Box<dyn Iterator<Item = &ItemRec>> = if live {
         Box::new(state.live_items(c))
     } else {
@@ -327,6 +329,7 @@ fn list(state: &State, c: &str, call: &Call, live: bool) -> Outgoing {
                     created_gte.is_none_or(|t| created.is_some_and(|c| c >= t))
                         && created_lte.is_none_or(|t| created.is_some_and(|c| c <= t))
                 })
+                && updated_gte.is_none_or(|t| parse_time(&i.last_updated).is_some_and(|u| u >= t))
         })
         .collect();
     let page: Vec<Value> = all

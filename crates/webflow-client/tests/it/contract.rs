@@ -186,6 +186,7 @@ async fn every_client_request_satisfies_webflows_openapi_spec() {
         name: Some("Hello".into()),
         cms_locale_id: Some(LOCALE.into()),
         created_since: Some(time::macros::datetime!(2026-11-26 10:30:00.5 +01:00)),
+        updated_since: Some(time::macros::datetime!(2026-11-26 11:00:00 +01:00)),
         target: Target::Staged,
     };
     let mut failures = Vec::new();

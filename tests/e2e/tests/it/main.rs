@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
 mod failures;
+mod first_contact;
 mod logs;
 mod processes;
 mod support;

@@ -232,6 +232,25 @@ impl Pipeline {
         rows::all_events(&mut self.db.connect().await).await
     }
 
+    /// Runs the `suiteflow` CLI binary against this pipeline's database and stand-ins with
+    /// `--json`, requires it to succeed, and returns what it printed.
+    pub fn cli(&self, args: &[&str]) -> Value {
+        let output =
+            std::process::Command::new(suiteflow_test_support::process::binary("suiteflow"))
+                .args(args)
+                .arg("--json")
+                .env_clear()
+                .envs(self.settings())
+                .output()
+                .unwrap();
+        assert!(
+            output.status.success(),
+            "suiteflow {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+
     /// Runs the worker until nothing is claimable, repeating while retries are due soon.
     pub async fn sync(&self) {
         for _ in 0..50 {
