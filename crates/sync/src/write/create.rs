@@ -1,6 +1,8 @@
 //! Create: new items, live or staged, in bulk calls of at most 100. The intent is recorded in
 //! the id map before every create; one bad item fails a bulk call, so a refused bulk call is
-//! retried item by item to find it; a slug held by another item gets `-1` … `-9`.
+//! retried item by item to find it. A refused slug is the record's own item when no record
+//! holds it (it is adopted, see [`matching`](super::matching)); held by another record's item,
+//! it gets `-1` … `-9`.
 
 use std::collections::HashMap;
 
@@ -111,6 +113,13 @@ impl<'a> Batch<'a> {
                             return self
                                 .update_one(w, &item_id, Some(slug.as_str()), target)
                                 .await;
+                        }
+                        Ok(None) if n == 0 => {
+                            match self.adopt_slug_holder(w, slug.as_str(), target).await {
+                                Ok(Some(outcome)) => return outcome,
+                                Ok(None) => continue,
+                                Err(f) => return f.into(),
+                            }
                         }
                         Ok(None) => continue,
                         Err(f) => return f.into(),

@@ -1,10 +1,16 @@
 //! Matching: a record the id map does not know may already have its item in the collection (a
-//! site built before the sync started). By the mapping's `match`, the item with the record's
-//! slug, or the one whose match field holds the record's key, is adopted instead of
-//! duplicated: the id map is written, and the item is updated only when it does not already
-//! hold the record's content. An item another record holds is not taken; the record is
-//! created (its slug then gets a suffix). The collection is read once per context and kept
-//! current with what changed since, so looking before creating costs one call per batch.
+//! site built before the sync started). By the mapping's `match`, that item is adopted instead
+//! of duplicated: the id map is written, and the item is updated only when it does not already
+//! hold the record's content. An item another record holds is not taken; the record is created
+//! (its slug then gets a suffix).
+//!
+//! - On a field (`{"on": "field"}`), the item whose field holds the record's key is looked up
+//!   before creating, in the collection read once per context (100 items a call) and kept
+//!   current with what changed since (one call per batch of new records).
+//! - On the slug (the default), Webflow's own rule finds it at no cost: slugs are unique in a
+//!   collection, so a create whose slug is taken is refused, and the item holding the slug is
+//!   then looked up and adopted ([`Batch::adopt_slug_holder`]). A record with no item yet, the
+//!   usual case, costs nothing more than its create.
 
 use std::collections::HashSet;
 
@@ -47,16 +53,12 @@ impl<'a> Batch<'a> {
         }
     }
 
-    /// For each write, the item it may adopt: found by the mapping's `match`, and held by no
-    /// other record.
+    /// For each write, the item it may adopt under `match: {on: field}`, held by no other
+    /// record (`None` under the other rules: see the module's doc).
     async fn find_existing(&mut self, fresh: &[Write<'a>]) -> Result<Vec<Option<Item>>, Failure> {
-        let Some(mapping) = &self.ctx.mapping else {
-            return Ok(vec![None; fresh.len()]);
-        };
-        let field = match mapping.match_on() {
-            MatchOn::None => return Ok(vec![None; fresh.len()]),
-            MatchOn::Slug => None,
-            MatchOn::Field(field) => Some(field),
+        let field = match self.ctx.mapping.as_ref().map(|m| m.match_on()) {
+            Some(MatchOn::Field(field)) => field,
+            _ => return Ok(vec![None; fresh.len()]),
         };
         let mut guard = self.ctx.match_index.lock().await;
         match guard.as_mut() {
@@ -70,7 +72,7 @@ impl<'a> Batch<'a> {
                     &self.budget,
                     &self.ctx.webflow,
                     self.ctx.collection_id(),
-                    field,
+                    Some(field),
                 );
                 *guard = Some(read.await?);
             }
@@ -80,13 +82,11 @@ impl<'a> Batch<'a> {
         };
         let candidates: Vec<Option<Item>> = fresh
             .iter()
-            .map(|w| match field {
-                None => index.by_slug(w.item.slug.as_str()).cloned(),
-                Some(_) => w
-                    .match_key
+            .map(|w| {
+                w.match_key
                     .as_deref()
                     .and_then(|k| index.by_key(k))
-                    .cloned(),
+                    .cloned()
             })
             .collect();
         drop(guard);
@@ -111,5 +111,33 @@ impl<'a> Batch<'a> {
             .into_iter()
             .filter_map(|e| e.webflow_item_id)
             .collect())
+    }
+}
+
+impl<'a> Batch<'a> {
+    /// A create refused because `slug` is taken, under `match: {on: slug}`: the item holding
+    /// it is this record's if no other record holds it. Adopted (updated when it does not hold
+    /// the record's content), or `None` when the slug is another record's.
+    pub(super) async fn adopt_slug_holder(
+        &mut self,
+        w: &Write<'a>,
+        slug: &str,
+        target: suiteflow_webflow_client::Target,
+    ) -> Result<Option<crate::outcome::Outcome>, Failure> {
+        if self.ctx.mapping.as_ref().map(|m| m.match_on()) != Some(MatchOn::Slug) {
+            return Ok(None);
+        }
+        let Some(item) = self.find_by_slug(slug).await? else {
+            return Ok(None);
+        };
+        if !self.held(std::iter::once(&item)).await?.is_empty() {
+            return Ok(None);
+        }
+        tracing::info!(connection_id = %self.ctx.id().0, event_id = %w.event.id.0, item_id = %item.id, "adopting the item that already holds this record's slug");
+        Ok(Some(if holds(&item, &w.item) {
+            self.synced(w, &item.id, slug).await
+        } else {
+            self.update_one(w, &item.id, Some(slug), target).await
+        }))
     }
 }

@@ -1,9 +1,18 @@
 //! `just demo`: the whole pipeline on this machine, with no accounts.
 //!
 //! Runs inside `scripts/with-postgres.sh` (a private PostgreSQL). Starts the SmartSuite and
-//! Webflow stand-ins, creates a demo connection and mapping, starts the real `ingress` and
-//! `worker` binaries, sends signed webhooks (create, update, delete), prints the resulting
-//! Webflow items, and stops everything. `--keep` leaves it running until Ctrl-C.
+//! Webflow stand-ins, with a table of records and a collection that already holds some of
+//! them (a site built before the sync), creates a demo connection and mapping, and starts the
+//! real `ingress` and `worker` binaries. Then, with the real `suiteflow` CLI:
+//!
+//! 1. first contact: `backfill --dry-run` prints the plan, `backfill` carries it out, and the
+//!    items already there are adopted (no `-1` copies);
+//! 2. a change made in SmartSuite reaches Webflow the way SmartSuite sends it: a notification
+//!    ping, then the worker pulls `ListEvents`;
+//! 3. a signed push (a delete) does the same from a sender that signs.
+//!
+//! It prints the Webflow items after each step and stops everything. `--keep` leaves it
+//! running until Ctrl-C.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a dev-only demo: failing loudly is right
 
@@ -40,10 +49,31 @@ async fn main() {
         connection,
     } = ProductsWorld::start(WebflowConfig::default(), spec, mapping).await;
     let collection = products.collection;
-    println!(
-        "connection {}  (SmartSuite table → Webflow collection {collection})",
-        connection.0
+    let id = connection.0.to_string();
+    println!("connection {id}  (SmartSuite table → Webflow collection {collection})");
+
+    // The table, and a site built before the sync: two of the records already have their item
+    // (one with an older price), and one item belongs to no record.
+    let records = ss.insert_records(
+        &products.table,
+        vec![
+            json!({"title": "Oak Chair", "price": "120", "category": "c1"}),
+            json!({"title": "Walnut Table", "price": "640", "category": "c2"}),
+            json!({"title": "Pine Stool", "price": "45", "category": "c1"}),
+            json!({"title": "Birch Shelf", "price": "210", "category": "c2"}),
+        ],
     );
+    let option = |name: &str| wf.option_id(&collection, "category", name).unwrap();
+    wf.seed_items(
+        &collection,
+        vec![
+            json!({"name": "Oak Chair", "slug": "oak-chair", "price": 120, "category": option("Chairs")}),
+            json!({"name": "Walnut Table", "slug": "walnut-table", "price": 600, "category": option("Tables")}),
+            json!({"name": "Old Lamp", "slug": "old-lamp", "price": 30}),
+        ],
+        true,
+    )
+    .unwrap();
 
     let ingress_port = free_port();
     let metrics_port = free_port();
@@ -63,77 +93,65 @@ async fn main() {
     let base = format!("http://127.0.0.1:{ingress_port}");
     let http = reqwest::Client::new();
     wait_ready(&http, &format!("{base}/readyz")).await;
-    println!("ingress on {base}, worker metrics on http://127.0.0.1:{metrics_port}/metrics\n");
+    println!("ingress on {base}, worker metrics on http://127.0.0.1:{metrics_port}/metrics");
 
-    let hooks = [
-        (
-            "record_created",
-            "rec_1",
-            json!({"title": "Oak Chair", "price": "120", "category": "c1"}),
-        ),
-        (
-            "record_created",
-            "rec_2",
-            json!({"title": "Walnut Table", "price": "640", "category": "c2"}),
-        ),
-        (
-            "record_created",
-            "rec_3",
-            json!({"title": "Pine Stool", "price": "45", "category": "c1"}),
-        ),
-        (
-            "record_updated",
-            "rec_1",
-            json!({"title": "Oak Chair", "price": "99", "category": "c1"}),
-        ),
-        ("record_deleted", "rec_3", json!({})),
-    ];
-    for (n, (event_type, record, data)) in hooks.iter().enumerate() {
-        let body = json!({"event_type": event_type, "record_id": record, "data": data}).to_string();
-        let signature =
-            suiteflow_webhook_security::sign_hmac(&SecretString::new(SECRET), body.as_bytes());
-        let response = http
-            .post(format!("{base}/api/hooks/{}", connection.0))
-            .header("x-smartsuite-signature", signature)
-            .header("x-idempotency-key", format!("demo-{n}"))
-            .body(body)
-            .send()
-            .await
-            .expect("webhook sent");
-        println!("POST {event_type:<15} {record}  → {}", response.status());
-        // Let each change land before the next so the demo shows every step.
-        wait_for(Duration::from_secs(20), || step_done(&wf, &collection, n)).await;
-    }
+    println!("\n== 1. First contact: the collection already holds items\n");
+    print_items(&wf, &collection);
+    cli(&env, &["backfill", &id, "--dry-run"]);
+    cli(&env, &["backfill", &id]);
+    wait_for(Duration::from_secs(20), || {
+        price_of(&wf, &collection, "walnut-table") == Some(640.0)
+            && price_of(&wf, &collection, "birch-shelf").is_some()
+            && price_of(&wf, &collection, "pine-stool").is_some()
+    })
+    .await;
+    print_items(&wf, &collection);
 
-    println!("\nWebflow items:");
+    println!("\n== 2. A change made in SmartSuite: notify, then pull\n");
+    cli(&env, &["connection", "register-webhook", &id]);
+    ss.update_record(&products.table, &records[0], json!({"price": "99"}));
+    println!("SmartSuite: Oak Chair's price set to 99 (SmartSuite pings the ingress)");
+    wait_for(Duration::from_secs(20), || {
+        price_of(&wf, &collection, "oak-chair") == Some(99.0)
+    })
+    .await;
+    println!("the worker pulled SmartSuite's ListEvents and wrote the change");
+    print_items(&wf, &collection);
+
+    println!("\n== 3. A signed push\n");
+    let body =
+        json!({"event_type": "record_deleted", "record_id": records[2], "data": {}}).to_string();
+    let signature =
+        suiteflow_webhook_security::sign_hmac(&SecretString::new(SECRET), body.as_bytes());
+    let response = http
+        .post(format!("{base}/api/hooks/{id}"))
+        .header("x-smartsuite-signature", signature)
+        .header("x-idempotency-key", "demo-delete")
+        .body(body)
+        .send()
+        .await
+        .expect("webhook sent");
+    println!("POST record_deleted  Pine Stool  → {}", response.status());
+    wait_for(Duration::from_secs(20), || {
+        item(&wf, &collection, "pine-stool").is_some_and(|i| i["isArchived"] == true)
+    })
+    .await;
+    print_items(&wf, &collection);
+
+    let writes = wf.requests().iter().filter(|r| r.method != "GET").count();
+    let items = wf.items(&collection);
+    let mut names: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i["fieldData"]["name"].as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
     println!(
-        "{:<16} {:<14} {:>7} {:<9} {:<6} {:<8}",
-        "slug", "name", "price", "category", "live", "archived"
-    );
-    for item in wf.items(&collection) {
-        let field = &item["fieldData"];
-        let category = field["category"]
-            .as_str()
-            .and_then(|id| {
-                ["Chairs", "Tables"]
-                    .into_iter()
-                    .find(|n| wf.option_id(&collection, "category", n).as_deref() == Some(id))
-            })
-            .unwrap_or("");
-        println!(
-            "{:<16} {:<14} {:>7} {:<9} {:<6} {:<8}",
-            field["slug"].as_str().unwrap_or(""),
-            field["name"].as_str().unwrap_or(""),
-            field["price"].to_string(),
-            category,
-            !item["isDraft"].as_bool().unwrap_or(true),
-            item["isArchived"].as_bool().unwrap_or(false),
-        );
-    }
-    let calls = wf.requests().iter().filter(|r| r.method != "GET").count();
-    println!(
-        "\n{} webhooks → {calls} Webflow writes in {:.1} s",
-        hooks.len(),
+        "\n{} records into a collection that held 3 items: {} items, {} duplicates; {writes} \
+         Webflow writes in {:.1} s",
+        records.len(),
+        items.len(),
+        items.len() - names.len(),
         started.elapsed().as_secs_f64()
     );
 
@@ -145,22 +163,62 @@ async fn main() {
     stop(&mut worker, "worker");
 }
 
-/// Whether webhook `n` of the script is visible in Webflow.
-fn step_done(wf: &WebflowStandIn, collection: &str, n: usize) -> bool {
-    let items = wf.items(collection);
-    let by_slug = |slug: &str| {
-        items
-            .iter()
-            .find(|i| i["fieldData"]["slug"] == slug)
-            .cloned()
-    };
-    match n {
-        0 => by_slug("oak-chair").is_some(),
-        1 => by_slug("walnut-table").is_some(),
-        2 => by_slug("pine-stool").is_some(),
-        3 => by_slug("oak-chair").is_some_and(|i| i["fieldData"]["price"].as_f64() == Some(99.0)),
-        _ => by_slug("pine-stool").is_some_and(|i: Value| i["isArchived"] == true),
+/// Runs the `suiteflow` CLI built beside the demo, printing the command and what it printed.
+fn cli(env: &[(String, String)], args: &[&str]) {
+    println!("$ suiteflow {}", args.join(" "));
+    let output = Command::new(sibling("suiteflow"))
+        .args(args)
+        .envs(env.iter().cloned())
+        .output()
+        .expect("suiteflow runs");
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+    if !output.status.success() {
+        panic!(
+            "suiteflow {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
+    println!();
+}
+
+fn item(wf: &WebflowStandIn, collection: &str, slug: &str) -> Option<Value> {
+    wf.items(collection)
+        .into_iter()
+        .find(|i| i["fieldData"]["slug"] == slug)
+}
+
+fn price_of(wf: &WebflowStandIn, collection: &str, slug: &str) -> Option<f64> {
+    item(wf, collection, slug).and_then(|i| i["fieldData"]["price"].as_f64())
+}
+
+fn print_items(wf: &WebflowStandIn, collection: &str) {
+    println!("Webflow items:");
+    println!(
+        "  {:<24} {:<14} {:<14} {:>7} {:<9} {:<6} {:<8}",
+        "id", "slug", "name", "price", "category", "live", "archived"
+    );
+    for item in wf.items(collection) {
+        let field = &item["fieldData"];
+        let category = field["category"]
+            .as_str()
+            .and_then(|id| {
+                ["Chairs", "Tables"]
+                    .into_iter()
+                    .find(|n| wf.option_id(collection, "category", n).as_deref() == Some(id))
+            })
+            .unwrap_or("");
+        println!(
+            "  {:<24} {:<14} {:<14} {:>7} {:<9} {:<6} {:<8}",
+            item["id"].as_str().unwrap_or(""),
+            field["slug"].as_str().unwrap_or(""),
+            field["name"].as_str().unwrap_or(""),
+            field["price"].to_string(),
+            category,
+            !item["isDraft"].as_bool().unwrap_or(true),
+            item["isArchived"].as_bool().unwrap_or(false),
+        );
+    }
+    println!();
 }
 
 async fn wait_for(limit: Duration, check: impl Fn() -> bool) {
@@ -190,10 +248,16 @@ async fn wait_ready(http: &reqwest::Client, url: &str) {
     panic!("the ingress did not become ready at {url}");
 }
 
-/// Starts a sibling binary (built by `just demo`) with the demo's environment.
+/// A binary built beside the demo by `just demo`.
+fn sibling(name: &str) -> std::path::PathBuf {
+    std::env::current_exe()
+        .expect("own path")
+        .with_file_name(name)
+}
+
+/// Starts a sibling binary with the demo's environment.
 fn spawn(name: &str, env: &[(String, String)]) -> Child {
-    let exe = std::env::current_exe().expect("own path");
-    let path = exe.with_file_name(name);
+    let path = sibling(name);
     Command::new(&path)
         .envs(env.iter().cloned())
         .stdout(Stdio::null())

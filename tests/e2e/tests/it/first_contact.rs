@@ -10,11 +10,11 @@ use suiteflow_test_support::rows;
 
 use crate::support::*;
 
-/// Webflow requests that change something (anything but GET).
+/// Webflow requests that changed something (anything but GET, and not refused).
 fn webflow_writes(p: &Pipeline) -> Vec<String> {
     p.wf.requests()
         .iter()
-        .filter(|r| r.method != "GET")
+        .filter(|r| r.method != "GET" && r.status < 300)
         .map(|r| format!("{} {}", r.method, r.path))
         .collect()
 }
