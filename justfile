@@ -39,6 +39,10 @@ bench-ingress:
 bench-sync:
     scripts/with-postgres.sh --durable cargo run --release -p suiteflow-load --bin bench-sync
 
+# A backfill into a collection that already holds the items: 5,000 records at 60 requests/min.
+bench-backfill:
+    scripts/with-postgres.sh --durable cargo run --release -p suiteflow-load --bin bench-backfill
+
 # The bad day, repeatable (loopback, bounded): worker SIGKILLs, PostgreSQL restart, Webflow 500/429 storms, SmartSuite drops; RELIABILITY.md records the table.
 chaos *ARGS:
     cargo build --release --quiet -p worker -p suiteflow-load --bin worker --bin chaos
