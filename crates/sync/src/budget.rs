@@ -86,7 +86,10 @@ impl<'a> WebflowBudget<'a> {
     /// for; a wait longer than `max_wait` is a reschedule.
     async fn permit(&self) -> Result<(), Failure> {
         let per_minute = u32::try_from(self.connection.rate_limit_per_min.max(1)).unwrap_or(50);
-        let rate = Rate::new(per_minute, self.window);
+        // The bucket never grants more than the limit within one window, but a request can
+        // reach Webflow a little later than its permit was granted; a window a sixtieth longer
+        // (a second a minute) keeps Webflow's own count under the limit.
+        let rate = Rate::new(per_minute, self.window + self.window / 60);
         let deadline = OffsetDateTime::now_utc() + self.max_wait;
         loop {
             let paused = self.pause.and_then(|p| p.lock().ok().and_then(|p| *p));
