@@ -3,10 +3,8 @@
 //! schemas for the commands as it does for the worker.
 
 use suiteflow_crypto::SecretString;
-use suiteflow_smartsuite_client::SmartSuiteClient;
 use suiteflow_store::{Connection, ConnectionId, PooledConnection, Sealed, SecretColumn, Store};
-use suiteflow_sync::{ClientOptions, Connector};
-use suiteflow_webflow_client::WebflowClient;
+use suiteflow_sync::{Connector, Session};
 
 use crate::Settings;
 use crate::error::{CliResult, ResultExt as _, failure, refused, usage};
@@ -31,8 +29,7 @@ impl CommandContext {
         let store = Store::connect(&database)
             .await
             .or_fail("cannot reach the database")?;
-        let connector = Connector::new(settings.keys.clone(), settings.api.clone())
-            .with_options(ClientOptions::interactive());
+        let connector = Connector::new(settings.keys.clone(), settings.api.clone());
         Ok(Self {
             settings,
             store,
@@ -83,14 +80,12 @@ impl CommandContext {
             .or_fail("encrypting a secret")
     }
 
-    /// A SmartSuite client with the connection's API key.
-    pub fn smartsuite(&self, connection: &Connection) -> CliResult<SmartSuiteClient> {
-        self.connector.smartsuite(connection).map_err(failure)
-    }
-
-    /// A Webflow client with the connection's token.
-    pub fn webflow(&self, connection: &Connection) -> CliResult<WebflowClient> {
-        self.connector.webflow(connection).map_err(failure)
+    /// The connection's clients with their shared budgets: every call a command makes is
+    /// paid for like the worker's.
+    pub fn session<'a>(&'a self, connection: &'a Connection) -> CliResult<Session<'a>> {
+        self.connector
+            .session(&self.store, connection)
+            .map_err(failure)
     }
 }
 

@@ -6,6 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ring::aead::{self, AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
+use ring::{hkdf, hmac};
 
 use crate::key::{EncryptionKey, KEY_ID_LEN, KeyId};
 use crate::{CryptoError, SecretBytes, SecretString};
@@ -86,18 +87,31 @@ fn full_aad(head: &[u8], aad: &[u8]) -> Vec<u8> {
 struct Slot {
     id: KeyId,
     key: LessSafeKey,
+    /// The HMAC key of [`Keyring::fingerprint`], derived from the data key (HKDF-SHA256).
+    fingerprint: hmac::Key,
 }
 
 impl Slot {
     fn new(key: &EncryptionKey) -> Self {
-        match UnboundKey::new(&AES_256_GCM, key.bytes()) {
-            Ok(unbound) => Self {
+        let fingerprint = hkdf::Salt::new(hkdf::HKDF_SHA256, b"suiteflow")
+            .extract(key.bytes())
+            .expand(&[b"credential fingerprint"], hmac::HMAC_SHA256)
+            .map(hmac::Key::from);
+        match (UnboundKey::new(&AES_256_GCM, key.bytes()), fingerprint) {
+            (Ok(unbound), Ok(fingerprint)) => Self {
                 id: key.id(),
                 key: LessSafeKey::new(unbound),
+                fingerprint,
             },
-            // ring refuses only a key of the wrong length, and `EncryptionKey` is 32 bytes.
-            Err(_) => unreachable!("an EncryptionKey is always 32 bytes"),
+            // ring refuses only a key of the wrong length (`EncryptionKey` is 32 bytes) or an
+            // output too long for HKDF (an HMAC-SHA256 key is 32 bytes).
+            _ => unreachable!("an EncryptionKey is always 32 bytes"),
         }
+    }
+
+    fn fingerprint(&self, secret: &str) -> String {
+        let tag = hmac::sign(&self.fingerprint, secret.as_bytes());
+        hex::encode(&tag.as_ref()[..16])
     }
 }
 
@@ -129,6 +143,19 @@ impl Keyring {
     /// The id of the previous key, if one is set.
     pub fn previous_key_id(&self) -> Option<KeyId> {
         self.previous.as_ref().map(|slot| slot.id)
+    }
+
+    /// A stable, non-reversible name for a credential (32 hex characters): HMAC-SHA256 of it
+    /// under a key derived from the current data key. Everything that must be shared per
+    /// credential (a Webflow token's rate limit, a SmartSuite key's quota) is keyed by it, so
+    /// the credential itself is never stored or logged there. It changes with the data key.
+    pub fn fingerprint(&self, secret: &str) -> String {
+        self.current.fingerprint(secret)
+    }
+
+    /// The fingerprint the previous key gave the credential, during a rotation.
+    pub fn previous_fingerprint(&self, secret: &str) -> Option<String> {
+        self.previous.as_ref().map(|slot| slot.fingerprint(secret))
     }
 
     /// Seals `plaintext` with the current key and a fresh random 12-byte IV. `aad` (for

@@ -67,6 +67,9 @@ pub struct ApiBases {
     pub webflow: url::Url,
     pub smartsuite: url::Url,
     pub smartsuite_webhooks: url::Url,
+    /// `SMARTSUITE_MONTHLY_QUOTA`: the SmartSuite plan's full-speed calls per month, when the
+    /// operator says it (80 % of it is a warning).
+    pub smartsuite_monthly_quota: Option<u64>,
 }
 
 impl ApiBases {
@@ -86,10 +89,15 @@ impl ApiBases {
             default_url("https://webhooks.smartsuite.com"),
             http_url,
         );
+        let quota = r.optional(
+            "SMARTSUITE_MONTHLY_QUOTA",
+            crate::integer_in(1..=1_000_000_000_000),
+        );
         Some(Self {
             webflow: webflow?,
             smartsuite: smartsuite?,
             smartsuite_webhooks: smartsuite_webhooks?,
+            smartsuite_monthly_quota: quota?,
         })
     }
 }

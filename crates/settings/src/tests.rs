@@ -44,6 +44,28 @@ fn defaults_apply_when_nothing_is_set() {
         bases.smartsuite_webhooks.as_str(),
         "https://webhooks.smartsuite.com/"
     );
+    assert_eq!(bases.smartsuite_monthly_quota, None);
+}
+
+#[test]
+fn the_smartsuite_quota_is_a_positive_integer_when_given() {
+    let read = |pairs: &[(&str, &str)]| {
+        let source = Source::new(None, env(pairs)).unwrap();
+        let mut r = Reader::new(&source);
+        let bases = ApiBases::read(&mut r);
+        r.finish(|| bases)
+    };
+    let bases = read(&[("SMARTSUITE_MONTHLY_QUOTA", "5000")]).unwrap();
+    assert_eq!(bases.smartsuite_monthly_quota, Some(5000));
+    for bad in ["0", "-1", "lots"] {
+        let problems = read(&[("SMARTSUITE_MONTHLY_QUOTA", bad)]).unwrap_err();
+        assert!(problems.names("SMARTSUITE_MONTHLY_QUOTA"), "{bad}");
+    }
+    let problems = read(&[("SMARTSUITE_MONTHLY_QUOTA", "lots")]).unwrap_err();
+    assert!(
+        !problems.lines().join("\n").contains("lots"),
+        "the value is never printed"
+    );
 }
 
 #[test]

@@ -55,6 +55,10 @@ pub struct Connection {
     pub retry_backoff_ms: i32,
     /// A record's event waits until the record's newest event is this old (debounce).
     pub sync_delay_ms: i32,
+    /// Fingerprints of the Webflow token and the SmartSuite API key: the names of their
+    /// shared rate-limit buckets (never the credentials).
+    pub webflow_token_fingerprint: Option<String>,
+    pub smartsuite_key_fingerprint: Option<String>,
     pub last_success_at: Option<OffsetDateTime>,
     pub last_error_at: Option<OffsetDateTime>,
     pub last_error_message: Option<String>,

@@ -4,6 +4,7 @@ mod audit;
 mod config;
 mod connections;
 mod error;
+mod files;
 pub mod id_map;
 mod ids;
 mod listener;
@@ -32,6 +33,7 @@ pub use connections::{
     set_events_cursor, update_connection,
 };
 pub use error::StoreError;
+pub use files::{file_urls, put_file_url};
 pub use id_map::{IdMapEntry, RecordKey, SMARTSUITE};
 pub use ids::{ConnectionId, EventId};
 pub use listener::{Listener, Wakeup};
@@ -40,7 +42,10 @@ pub use mappings::{Mapping, NewMapping, get_mapping, set_mapping};
 pub use migrate::{MIGRATIONS, run_migrations};
 pub use pool::{PooledConnection, Store};
 pub use queue::{Completion, Enqueued, Event, EventError, NewEvent};
-pub use rate_limit::{Rate, Take, WEBFLOW_BUCKET, take};
+pub use rate_limit::{
+    BucketState, Rate, Take, announce_limit, bucket, bucket_state, calls_this_month, count_call,
+    pause, refund, rekey, set_fingerprints, take,
+};
 pub use secrets::SecretColumn;
 pub use types::{
     ConnectionStatus, EventKind, EventStatus, IdMapState, StoredDeleteBehavior, UnknownLabel,

@@ -42,6 +42,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_calls (key, month) {
+        key -> Text,
+        month -> Date,
+        calls -> Int8,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Int8,
         created_at -> Timestamptz,
@@ -88,6 +96,8 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         sync_delay_ms -> Int4,
+        webflow_token_fingerprint -> Nullable<Text>,
+        smartsuite_key_fingerprint -> Nullable<Text>,
     }
 }
 
@@ -136,6 +146,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    file_urls (handle) {
+        handle -> Text,
+        url -> Text,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::IdMapState;
 
@@ -171,10 +189,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    rate_buckets (key) {
+        key -> Text,
+        permits -> Numeric,
+        refilled_at -> Timestamptz,
+        last_take_granted -> Bool,
+        burst -> Numeric,
+        refill -> Numeric,
+        window_us -> Numeric,
+        paused_until -> Nullable<Timestamptz>,
+        announced_limit -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
     rate_limits (connection_id, bucket) {
         connection_id -> Uuid,
         bucket -> Text,
-        permits -> Numeric,
+        tokens -> Numeric,
         refilled_at -> Timestamptz,
         last_take_granted -> Bool,
     }
@@ -189,11 +221,14 @@ diesel::joinable!(rate_limits -> connections (connection_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     analytics_daily,
+    api_calls,
     audit_log,
     connections,
     distributed_locks,
     events,
+    file_urls,
     id_map,
     mappings,
+    rate_buckets,
     rate_limits,
 );

@@ -5,7 +5,6 @@
 //! write, and only the records whose item needs new content become events for the worker.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use suiteflow_mapper::{DeleteBehavior, MatchOn};
@@ -15,7 +14,7 @@ use suiteflow_store::queue::{NewEvent, enqueue_many};
 use suiteflow_store::{Connection, ConnectionId, IdMapState, Store};
 use suiteflow_webflow_client::{Item, ItemData, ItemUpdate};
 
-use crate::budget::WebflowBudget;
+use crate::budget::SmartSuiteBudget;
 use crate::connect::{Clients, Connector, compile};
 use crate::failure::Failure;
 use crate::index::{CollectionIndex, holds};
@@ -26,8 +25,6 @@ use crate::write::BULK_LIMIT;
 pub const BACKFILL_EVENT_TYPE: &str = "record_updated";
 /// SmartSuite records read per call.
 const PAGE_SIZE: u32 = 1000;
-/// A person's backfill waits for the Webflow budget as long as it takes, within reason.
-const PERMIT_WAIT: Duration = Duration::from_secs(600);
 
 /// What a record needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,11 +124,9 @@ pub async fn plan(
     mapping: &suiteflow_store::Mapping,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Plan, Failure> {
-    let clients = connector.clients(connection)?;
-    let budget = budget(store, connector, connection);
-    let schemas = connector
-        .schemas(connection, &clients, Some(&budget))
-        .await?;
+    let session = connector.session(store, connection)?;
+    let (clients, budget, smartsuite) = (&session.clients, &session.webflow, &session.smartsuite);
+    let schemas = session.schemas().await?;
     let doc = crate::mapping::document(mapping)
         .map_err(|e| Failure::permanent(format!("the stored mapping does not parse: {e}")))?;
     let compiled = compile(&doc, &schemas)?;
@@ -140,13 +135,13 @@ pub async fn plan(
         MatchOn::Slug | MatchOn::None => None,
     };
     let index = CollectionIndex::read(
-        &budget,
+        budget,
         &clients.webflow,
         &connection.webflow_collection_id,
         field,
     )
     .await?;
-    let records = read_records(&clients, connection, progress).await?;
+    let records = read_records(clients, smartsuite, connection, progress).await?;
     let entries: HashMap<String, id_map::IdMapEntry> = {
         let mut conn = store.get().await?;
         id_map::entries_of(&mut conn, connection.id)
@@ -165,7 +160,6 @@ pub async fn plan(
         delete_behavior: compiled.delete_behavior(),
         ..Plan::default()
     };
-    let file_urls = moka::sync::Cache::new(10_000);
     for record in records {
         let Some(record_id) = record.get("id").and_then(Value::as_str).map(str::to_owned) else {
             plan.without_id += 1;
@@ -176,7 +170,7 @@ pub async fn plan(
         let resolution = resolve(
             store,
             &clients.smartsuite,
-            Some(&file_urls),
+            smartsuite,
             connection.id,
             lookups,
         )
@@ -244,6 +238,7 @@ pub async fn plan(
 
 async fn read_records(
     clients: &Clients,
+    budget: &SmartSuiteBudget<'_>,
     connection: &Connection,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Vec<Map<String, Value>>, Failure> {
@@ -251,9 +246,16 @@ async fn read_records(
     let body = ListRecords::default();
     let mut offset = 0u64;
     loop {
-        let page = clients
-            .smartsuite
-            .list_records(&connection.smartsuite_table_id, &body, offset, PAGE_SIZE)
+        let page = budget
+            .call(
+                "records",
+                clients.smartsuite.list_records(
+                    &connection.smartsuite_table_id,
+                    &body,
+                    offset,
+                    PAGE_SIZE,
+                ),
+            )
             .await?;
         let got = page.items.len() as u64;
         records.extend(page.items.into_iter().map(|r| r.0));
@@ -263,15 +265,6 @@ async fn read_records(
             return Ok(records);
         }
     }
-}
-
-fn budget<'a>(
-    store: &'a Store,
-    connector: &Connector,
-    connection: &'a Connection,
-) -> WebflowBudget<'a> {
-    WebflowBudget::new(store, connection, connector.options().rate_window, None)
-        .with_max_wait(PERMIT_WAIT)
 }
 
 /// What carrying out a plan did.
@@ -374,8 +367,8 @@ async fn prune_orphans(
     connection: &Connection,
     plan: &Plan,
 ) -> Result<usize, Failure> {
-    let webflow = connector.webflow(connection)?;
-    let budget = budget(store, connector, connection);
+    let session = connector.session(store, connection)?;
+    let (webflow, budget) = (&session.clients.webflow, &session.webflow);
     let collection = &connection.webflow_collection_id;
     for chunk in plan.orphans.chunks(BULK_LIMIT) {
         let ids: Vec<String> = chunk.iter().map(|i| i.id.clone()).collect();

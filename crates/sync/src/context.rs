@@ -1,28 +1,25 @@
 //! Everything the engine needs to process one connection's events: the connection row, its
-//! clients, its mapping compiled against the live schemas, and the per-connection state that
-//! outlives a batch (file URLs, Webflow's pause). Built once and cached until the connection's
-//! credentials, ids or mapping version change.
+//! clients and the names of their shared budgets, its mapping compiled against the live
+//! schemas, and the per-connection state that outlives a batch (file URLs, the collection
+//! index). Built once and cached until the connection's credentials, ids or mapping version
+//! change.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use suiteflow_mapper::CompiledMapping;
 use suiteflow_smartsuite_client::SmartSuiteClient;
-use suiteflow_store::{Connection, ConnectionId, Mapping, Store};
+use suiteflow_store::{Connection, ConnectionId, Mapping, Store, bucket};
 use suiteflow_webflow_client::WebflowClient;
 
-use crate::budget::{Pause, WebflowBudget};
-use crate::connect::{Clients, Connector, compile};
+use crate::budget::{SmartSuiteBudget, WebflowBudget};
+use crate::connect::{Clients, Connector, compile, read_schemas};
 use crate::failure::Failure;
 
 /// How many connections' built contexts one process keeps.
 const CACHE_CAPACITY: u64 = 1_000;
 /// A context unused this long is dropped (and built again when its connection has work).
 const CACHE_IDLE: Duration = Duration::from_secs(3600);
-/// How many SmartSuite file URLs one connection keeps.
-const FILE_URL_CAPACITY: u64 = 10_000;
-/// Shared-file URLs live for years; a day bounds what a stale one can cost.
-const FILE_URL_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// One connection, ready to process: the row as read for this batch, and what was built from
 /// it (shared across batches while it holds).
@@ -57,8 +54,18 @@ impl ConnectionContext {
         WebflowBudget::new(
             store,
             &self.connection,
+            &self.webflow_fingerprint,
             self.rate_window,
-            Some(&self.webflow_pause),
+        )
+    }
+
+    /// The connection's SmartSuite budget (see [`SmartSuiteBudget`]).
+    pub fn smartsuite_budget<'a>(&'a self, store: &'a Store) -> SmartSuiteBudget<'a> {
+        SmartSuiteBudget::new(
+            store,
+            &self.smartsuite_fingerprint,
+            self.smartsuite_penalty,
+            self.monthly_quota,
         )
     }
 }
@@ -69,14 +76,16 @@ pub struct Built {
     pub fingerprint: String,
     pub webflow: WebflowClient,
     pub smartsuite: SmartSuiteClient,
+    /// Fingerprints of the token and the key: the names of their shared budgets.
+    pub webflow_fingerprint: String,
+    pub smartsuite_fingerprint: String,
     /// `None` when the connection has no mapping yet (its record events wait).
     pub mapping: Option<CompiledMapping>,
-    /// Public URLs of SmartSuite files, by handle.
-    pub file_urls: moka::sync::Cache<String, String>,
     /// The window of the connection's write budget.
     pub rate_window: Duration,
-    /// Webflow asked this connection to wait (`X-RateLimit-Remaining: 0` or a 429) until then.
-    pub webflow_pause: Pause,
+    /// How long SmartSuite's 429 pauses the key; the plan's monthly quota, when known.
+    pub smartsuite_penalty: Duration,
+    pub monthly_quota: Option<u64>,
     /// The collection indexed by the mapping's match field (`match: {on: field}`), read on
     /// the first record that needs it and kept current with what changed since.
     pub match_index: tokio::sync::Mutex<Option<crate::index::CollectionIndex>>,
@@ -98,9 +107,10 @@ pub fn fingerprint(connection: &Connection, mapping: Option<&Mapping>) -> String
 }
 
 impl Connector {
-    /// Builds a connection's context: opens its credentials, builds its clients, and, when it
-    /// has a mapping, reads both schemas and compiles the mapping against them. The Webflow
-    /// read is paid from the connection's budget like any other call.
+    /// Builds a connection's context: opens its credentials, builds its clients (and records
+    /// their fingerprints on the connection, for the claim's budget check), and, when it has a
+    /// mapping, reads both schemas and compiles the mapping against them. Both reads are paid
+    /// from the connection's budgets like any other call.
     pub async fn build(
         &self,
         store: &Store,
@@ -108,33 +118,36 @@ impl Connector {
         mapping: Option<&Mapping>,
     ) -> Result<Built, Failure> {
         let clients = self.clients(connection)?;
+        record_fingerprints(store, connection, &clients).await?;
         let compiled = match mapping {
             None => None,
             Some(mapping) => {
                 let doc = crate::mapping::document(mapping).map_err(|e| {
                     Failure::permanent(format!("the stored mapping does not parse: {e}"))
                 })?;
-                let budget =
-                    WebflowBudget::new(store, connection, self.options().rate_window, None);
-                let schemas = self.schemas(connection, &clients, Some(&budget)).await?;
+                let webflow = self.webflow_budget(store, connection, &clients.webflow_fingerprint);
+                let smartsuite = self.smartsuite_budget(store, &clients.smartsuite_fingerprint);
+                let schemas = read_schemas(connection, &clients, &webflow, &smartsuite).await?;
                 Some(compile(&doc, &schemas)?)
             }
         };
         let Clients {
             webflow,
             smartsuite,
+            webflow_fingerprint,
+            smartsuite_fingerprint,
+            ..
         } = clients;
         Ok(Built {
             fingerprint: fingerprint(connection, mapping),
             webflow,
             smartsuite,
+            webflow_fingerprint,
+            smartsuite_fingerprint,
             mapping: compiled,
-            file_urls: moka::sync::Cache::builder()
-                .max_capacity(FILE_URL_CAPACITY)
-                .time_to_live(FILE_URL_LIFETIME)
-                .build(),
             rate_window: self.options().rate_window,
-            webflow_pause: Pause::new(None),
+            smartsuite_penalty: self.options().smartsuite_rate_limit_pause,
+            monthly_quota: self.monthly_quota(),
             match_index: tokio::sync::Mutex::new(None),
         })
     }
@@ -167,4 +180,43 @@ impl ContextCache {
     pub fn put(&self, id: ConnectionId, built: Arc<Built>) {
         self.inner.insert(id, built);
     }
+}
+
+/// Records the fingerprints of the connection's credentials, which name their shared budgets
+/// (the claim checks them). When the data key was rotated, a credential's fingerprint changes
+/// while the credential does not: what its budget knew (a pause, this month's calls) moves
+/// to the new name. A new credential starts afresh.
+async fn record_fingerprints(
+    store: &Store,
+    connection: &Connection,
+    clients: &Clients,
+) -> Result<(), Failure> {
+    let stored = [
+        connection.webflow_token_fingerprint.as_deref(),
+        connection.smartsuite_key_fingerprint.as_deref(),
+    ];
+    let current = [
+        clients.webflow_fingerprint.as_str(),
+        clients.smartsuite_fingerprint.as_str(),
+    ];
+    if stored == current.map(Some) {
+        return Ok(());
+    }
+    let mut conn = store.get().await?;
+    let names: [fn(&str) -> String; 2] = [bucket::webflow_token, bucket::smartsuite_key];
+    for (((stored, current), previous), name) in stored
+        .into_iter()
+        .zip(current)
+        .zip(&clients.previous_fingerprints)
+        .zip(names)
+    {
+        if let Some(old) = stored
+            && old != current
+            && previous.as_deref() == Some(old)
+        {
+            suiteflow_store::rekey(&mut conn, &name(old), &name(current)).await?;
+        }
+    }
+    suiteflow_store::set_fingerprints(&mut conn, connection.id, current[0], current[1]).await?;
+    Ok(())
 }

@@ -167,6 +167,14 @@ impl Failure {
         }
     }
 
+    /// The SmartSuite error behind this failure, if SmartSuite refused.
+    pub fn smartsuite(&self) -> Option<&SmartSuiteError> {
+        match &self.cause {
+            Cause::SmartSuite(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The failure as data, for `events.error_detail` (the text is [`Display`](fmt::Display)).
     pub fn detail(&self) -> ErrorDetail {
         let mut detail = ErrorDetail {

@@ -14,7 +14,7 @@ mod pull;
 pub mod resolve;
 mod write;
 
-pub use connect::{ClientOptions, Clients, Connector, Schemas};
+pub use connect::{ClientOptions, Clients, Connector, Schemas, Session};
 pub use context::{Built, ConnectionContext};
 pub use engine::{ContextError, Engine};
 pub use failure::{Api, Cause, ErrorDetail, Failure, FailureKind, Wait};

@@ -39,28 +39,33 @@ pub async fn preview(
     doc: &MappingDocument,
     record_id: &str,
 ) -> Result<Preview, PreviewError> {
-    let clients = connector.clients(connection)?;
-    let schemas = connector.schemas(connection, &clients, None).await?;
+    let session = connector.session(store, connection)?;
+    let (clients, smartsuite) = (&session.clients, &session.smartsuite);
+    let schemas = session.schemas().await?;
     let compiled = suiteflow_mapper::validate(doc, &schemas.table, &schemas.collection)
         .map_err(PreviewError::Invalid)?;
-    let record = match clients
-        .smartsuite
-        .get_record(&connection.smartsuite_table_id, record_id)
-        .await
-    {
+    let read = smartsuite
+        .call(
+            "record",
+            clients
+                .smartsuite
+                .get_record(&connection.smartsuite_table_id, record_id),
+        )
+        .await;
+    let record = match read {
         Ok(record) => Value::Object(record.0),
-        Err(SmartSuiteError::NotFound { .. }) => {
+        Err(f) if matches!(f.smartsuite(), Some(SmartSuiteError::NotFound { .. })) => {
             return Err(PreviewError::NoRecord {
                 record_id: record_id.to_owned(),
                 table_id: connection.smartsuite_table_id.clone(),
             });
         }
-        Err(e) => return Err(Failure::from(e).into()),
+        Err(f) => return Err(f.into()),
     };
     let resolution = resolve(
         store,
         &clients.smartsuite,
-        None,
+        smartsuite,
         connection.id,
         compiled.lookups(&record),
     )

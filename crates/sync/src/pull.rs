@@ -4,6 +4,7 @@
 //! absorb the repeat.
 
 use serde_json::json;
+use suiteflow_smartsuite_client::WebhookEvent;
 use suiteflow_store::AsyncConnection as _;
 use suiteflow_store::{Completion, Event, NewEvent, Store, StoreError};
 
@@ -38,10 +39,7 @@ async fn run(
         .smartsuite_events_cursor
         .clone()
         .unwrap_or_default();
-    let (changes, next_cursor) = ctx
-        .smartsuite
-        .list_all_events(&webhook_id, PAGE_SIZE, &cursor)
-        .await?;
+    let (changes, next_cursor) = list_events(ctx, store, &webhook_id, cursor).await?;
 
     let table = ctx.table_id().to_string();
     let new_events: Vec<NewEvent> = changes
@@ -83,4 +81,36 @@ async fn run(
     .await?;
     tracing::info!(connection_id = %connection_id.0, event_id = %event_id.0, changes = inserted, "pulled SmartSuite events");
     Ok(())
+}
+
+/// `ListEvents` page after page from `cursor` until an empty page, each page paid from the
+/// key's budget; the events and the cursor to store.
+async fn list_events(
+    ctx: &ConnectionContext,
+    store: &Store,
+    webhook_id: &str,
+    cursor: String,
+) -> Result<(Vec<WebhookEvent>, String), Failure> {
+    let budget = ctx.smartsuite_budget(store);
+    let mut events = Vec::new();
+    let mut token = cursor;
+    loop {
+        let page = budget
+            .call(
+                "events",
+                ctx.smartsuite.list_events(webhook_id, PAGE_SIZE, &token),
+            )
+            .await?;
+        if page.events.is_empty() {
+            if !page.next_page_token.is_empty() {
+                token = page.next_page_token;
+            }
+            return Ok((events, token));
+        }
+        events.extend(page.events);
+        if page.next_page_token.is_empty() || page.next_page_token == token {
+            return Ok((events, token));
+        }
+        token = page.next_page_token;
+    }
 }

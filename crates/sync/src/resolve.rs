@@ -10,6 +10,7 @@ use suiteflow_smartsuite_client::SmartSuiteClient;
 use suiteflow_store::id_map::{self, SMARTSUITE};
 use suiteflow_store::{ConnectionId, IdMapState, Store};
 
+use crate::budget::SmartSuiteBudget;
 use crate::failure::Failure;
 
 /// The resolvers for one record, and the files whose URL could not be had.
@@ -18,31 +19,45 @@ pub struct Resolution {
     pub unresolved_files: Vec<(String, Failure)>,
 }
 
-/// Resolves `lookups` for a record of connection `owner`. `file_urls` caches URLs by handle
-/// across records (they live for years). A linked record resolves only once its item is
-/// synced; one without an item yet is left for the mapper to warn about.
+/// How long a shared-file URL is kept: SmartSuite issues them for twenty years; a year bounds
+/// what a URL revoked early can cost.
+const FILE_URL_LIFETIME: time::Duration = time::Duration::days(365);
+
+/// Resolves `lookups` for a record of connection `owner`. File URLs come from the database when
+/// known (a restart or another replica does not pay for them again), else from SmartSuite, paid
+/// from the key's budget. A linked record resolves only once its item is synced; one without an
+/// item yet is left for the mapper to warn about.
 pub async fn resolve(
     store: &Store,
     smartsuite: &SmartSuiteClient,
-    file_urls: Option<&moka::sync::Cache<String, String>>,
+    budget: &SmartSuiteBudget<'_>,
     owner: ConnectionId,
     lookups: Lookups,
 ) -> Result<Resolution, Failure> {
     let mut resolvers = MapResolvers::default();
     let mut unresolved_files = Vec::new();
+    let known = if lookups.file_handles.is_empty() {
+        HashMap::new()
+    } else {
+        let handles: Vec<&str> = lookups.file_handles.iter().map(String::as_str).collect();
+        let mut conn = store.get().await?;
+        suiteflow_store::file_urls(&mut conn, &handles).await?
+    };
     for handle in lookups.file_handles {
-        let cached = file_urls.and_then(|cache| cache.get(&handle));
-        let url = match cached {
-            Some(url) => url,
-            None => match smartsuite.shared_file_url(&handle).await {
+        let url = match known.get(&handle) {
+            Some(url) => url.clone(),
+            None => match budget
+                .call("file_url", smartsuite.shared_file_url(&handle))
+                .await
+            {
                 Ok(url) => {
-                    if let Some(cache) = file_urls {
-                        cache.insert(handle.clone(), url.clone());
-                    }
+                    let mut conn = store.get().await?;
+                    let expires = time::OffsetDateTime::now_utc() + FILE_URL_LIFETIME;
+                    suiteflow_store::put_file_url(&mut conn, &handle, &url, expires).await?;
                     url
                 }
-                Err(e) => {
-                    unresolved_files.push((handle, Failure::from(e)));
+                Err(failure) => {
+                    unresolved_files.push((handle, failure));
                     continue;
                 }
             },

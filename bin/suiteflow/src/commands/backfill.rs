@@ -211,15 +211,22 @@ async fn queue_everything(
     args: &BackfillArgs,
     connection: &suiteflow_store::Connection,
 ) -> CliResult {
-    let client = ctx.smartsuite(connection)?;
+    let session = ctx.session(connection)?;
     let table = connection.smartsuite_table_id.clone();
     let body = ListRecords::default();
     let bar = progress_bar("queueing");
     let (mut records, mut enqueued, mut unchanged, mut skipped) = (0u64, 0u64, 0u64, 0u64);
     let mut offset = 0u64;
     loop {
-        let page = client
-            .list_records(&table, &body, offset, args.page_size)
+        let page = session
+            .smartsuite
+            .call(
+                "records",
+                session
+                    .clients
+                    .smartsuite
+                    .list_records(&table, &body, offset, args.page_size),
+            )
             .await
             .or_fail(format!(
                 "listing SmartSuite records of table {table} (offset {offset})"

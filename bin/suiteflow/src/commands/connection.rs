@@ -349,9 +349,13 @@ async fn archive(ctx: &CommandContext, reference: &str) -> CliResult {
         .or_fail("updating the connection")?;
     // SmartSuite keeps notifying a webhook until it is deleted: remove it (best effort).
     if let Some(webhook_id) = connection.smartsuite_webhook_id.as_deref() {
-        let deleted = match ctx.smartsuite(&connection) {
-            Ok(client) => client
-                .delete_webhook(webhook_id)
+        let deleted = match ctx.session(&connection) {
+            Ok(session) => session
+                .smartsuite
+                .call(
+                    "webhook",
+                    session.clients.smartsuite.delete_webhook(webhook_id),
+                )
                 .await
                 .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
@@ -409,11 +413,12 @@ async fn register_webhook(ctx: &CommandContext, reference: &str) -> CliResult {
     if connection.status == ConnectionStatus::Archived {
         return Err(refused(format!("connection {} is archived", connection.id)));
     }
-    let client = ctx.smartsuite(&connection)?;
+    let session = ctx.session(&connection)?;
+    let (client, budget) = (&session.clients.smartsuite, &session.smartsuite);
     let solution = match connection.smartsuite_solution_id.clone() {
         Some(solution) => solution,
-        None => client
-            .get_table(&connection.smartsuite_table_id)
+        None => budget
+            .call("table", client.get_table(&connection.smartsuite_table_id))
             .await
             .or_fail("looking up the SmartSuite table's solution")?
             .solution
@@ -431,13 +436,14 @@ async fn register_webhook(ctx: &CommandContext, reference: &str) -> CliResult {
             "warning: APP_URL points at {host}: SmartSuite cannot reach it from the internet"
         );
     }
-    let webhook = client
-        .create_webhook(&NewWebhook {
-            solution_id: solution.clone(),
-            filter: WebhookFilter::applications(&[connection.smartsuite_table_id.as_str()]),
-            kinds: ALL_RECORD_EVENTS.iter().map(|k| (*k).to_string()).collect(),
-            notification_url: url.clone(),
-        })
+    let new_webhook = NewWebhook {
+        solution_id: solution.clone(),
+        filter: WebhookFilter::applications(&[connection.smartsuite_table_id.as_str()]),
+        kinds: ALL_RECORD_EVENTS.iter().map(|k| (*k).to_string()).collect(),
+        notification_url: url.clone(),
+    };
+    let webhook = budget
+        .call("webhook", client.create_webhook(&new_webhook))
         .await
         .or_fail("creating the SmartSuite webhook")?;
     let webhook_id = webhook
@@ -463,7 +469,7 @@ async fn register_webhook(ctx: &CommandContext, reference: &str) -> CliResult {
         .as_deref()
         .filter(|old| *old != webhook_id)
     {
-        match client.delete_webhook(old).await {
+        match budget.call("webhook", client.delete_webhook(old)).await {
             Ok(()) => replaced = Some(old.to_string()),
             Err(e) => {
                 eprintln!("warning: could not delete the previous SmartSuite webhook {old}: {e}")

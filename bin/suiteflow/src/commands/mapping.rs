@@ -68,9 +68,9 @@ pub fn stored_document(mapping: &Mapping) -> CliResult<MappingDocument> {
 
 /// The connection's SmartSuite table and Webflow collection, read now, as the mapper sees them.
 pub async fn live_schemas(ctx: &CommandContext, connection: &Connection) -> CliResult<Schemas> {
-    let clients = ctx.connector.clients(connection).map_err(failure)?;
-    ctx.connector
-        .schemas(connection, &clients, None)
+    let session = ctx.session(connection)?;
+    session
+        .schemas()
         .await
         .map_err(|e| failure(format!("reading the live schemas: {e}")))
 }

@@ -340,3 +340,22 @@ fn debug_shows_no_key_material() {
     }
     assert!(format!("{k:?}").contains("***"));
 }
+
+#[test]
+fn a_fingerprint_names_a_credential_without_revealing_it() {
+    let key = EncryptionKey::from_bytes([7u8; 32]);
+    let ring = Keyring::new(key.clone(), None);
+    let token = "wf-site-token-1234567890";
+    let fp = ring.fingerprint(token);
+    assert_eq!(fp.len(), 32);
+    assert!(fp.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert!(!fp.contains("1234567890"));
+    assert_eq!(ring.fingerprint(token), fp, "stable");
+    assert_ne!(ring.fingerprint("another-token"), fp);
+    // Another data key names it differently; during a rotation the previous name is known.
+    let other = EncryptionKey::from_bytes([8u8; 32]);
+    let rotated = Keyring::new(other, Some(key));
+    assert_ne!(rotated.fingerprint(token), fp);
+    assert_eq!(rotated.previous_fingerprint(token), Some(fp));
+    assert_eq!(ring.previous_fingerprint(token), None);
+}

@@ -1,7 +1,7 @@
 -- The queue's two figures over the waiting events (queued or failed) of active connections:
--- `depth` counts those a worker could claim now (due: no `retry_after`, or one that has passed,
--- and past its connection's sync delay; an event rescheduled after a 429 or a connection
--- failure is queued but not yet due), the
+-- `depth` counts those a worker could claim now (due: no `retry_after`, or one that has passed;
+-- past its connection's sync delay; and, for a record event, its connection's Webflow budget
+-- open; an event rescheduled after a 429 or a connection failure is queued but not yet due), the
 -- same set KEDA scales the worker on (deploy/k8s/base/worker-keda.yaml; a test runs that query
 -- against this one); `oldest_ms` is the age of the oldest waiting event, retries included, so
 -- an event failing through an outage keeps the figure growing.
@@ -9,6 +9,9 @@ SELECT count(*) FILTER (
            WHERE (e.retry_after IS NULL OR e.retry_after <= now())
              AND (c.sync_delay_ms = 0 OR e.kind = 'pull'
                   OR e.queued_at <= now() - c.sync_delay_ms * interval '1 millisecond')
+             AND (e.kind = 'pull'
+                  OR (rate_bucket_open('webflow:' || c.webflow_token_fingerprint)
+                      AND rate_bucket_open('webflow-cap:' || c.id::text)))
        ) AS depth,
        (extract(epoch FROM now() - min(e.queued_at)) * 1000)::bigint AS oldest_ms
 FROM events e

@@ -14,7 +14,6 @@ async fn the_bucket_never_grants_more_than_its_rate_in_any_window_with_four_take
     let run_for = Duration::from_millis(3500);
     let db = TestDb::new().await;
     let store = common::store(&db, 6).await;
-    let connection = common::connection(&mut store.get().await.unwrap()).await;
 
     let grants = Arc::new(Mutex::new(Vec::<OffsetDateTime>::new()));
     let refusals = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -27,7 +26,7 @@ async fn the_bucket_never_grants_more_than_its_rate_in_any_window_with_four_take
             while started.elapsed() < run_for {
                 // Mix single and double takes.
                 let n = 1 + (t % 2);
-                match take(&mut conn, connection, "test", n, rate).await.unwrap() {
+                match take(&mut conn, "test", n, rate).await.unwrap() {
                     Take::Granted { at } => {
                         grants
                             .lock()
@@ -81,14 +80,13 @@ async fn a_refusal_says_when_to_come_back_and_takes_nothing() {
     let db = TestDb::new().await;
     let store = common::store(&db, 1).await;
     let mut conn = store.get().await.unwrap();
-    let connection = common::connection(&mut conn).await;
     // 60 per minute with a burst of 2: two at once, then one per second.
     let rate = Rate::per_minute(60).with_burst(2);
-    let first = take(&mut conn, connection, "b", 2, rate).await.unwrap();
+    let first = take(&mut conn, "b", 2, rate).await.unwrap();
     let Take::Granted { at } = first else {
         panic!("{first:?}")
     };
-    let refused = take(&mut conn, connection, "b", 1, rate).await.unwrap();
+    let refused = take(&mut conn, "b", 1, rate).await.unwrap();
     let Take::RetryAt(retry_at) = refused else {
         panic!("{refused:?}")
     };
@@ -98,22 +96,15 @@ async fn a_refusal_says_when_to_come_back_and_takes_nothing() {
         wait > time::Duration::milliseconds(990) && wait <= time::Duration::milliseconds(1020),
         "{wait}"
     );
-    // Another bucket, another connection: independent.
+    // Another bucket: independent.
     assert!(
-        take(&mut conn, connection, "other", 2, rate)
-            .await
-            .unwrap()
-            .is_granted()
-    );
-    let other = common::connection(&mut conn).await;
-    assert!(
-        take(&mut conn, other, "b", 1, Rate::per_minute(60))
+        take(&mut conn, "other", 2, rate)
             .await
             .unwrap()
             .is_granted()
     );
 
     // Asking for more than the bucket can ever hold is refused up front.
-    let too_many = take(&mut conn, connection, "b", 3, rate).await.unwrap_err();
+    let too_many = take(&mut conn, "b", 3, rate).await.unwrap_err();
     assert!(matches!(too_many, StoreError::Invalid(_)), "{too_many:?}");
 }

@@ -20,7 +20,7 @@ use suiteflow_store::{Event, EventId, Store};
 use suiteflow_webflow_client::{ItemData, Target};
 use time::OffsetDateTime;
 
-use crate::budget::WebflowBudget;
+use crate::budget::{SmartSuiteBudget, WebflowBudget};
 use crate::context::ConnectionContext;
 use crate::failure::Failure;
 use crate::outcome::Outcome;
@@ -44,6 +44,7 @@ pub async fn write(store: &Store, ctx: &ConnectionContext, events: &[Event]) -> 
         store,
         ctx,
         budget: ctx.budget(store),
+        smartsuite: ctx.smartsuite_budget(store),
         outcomes: Vec::new(),
     };
     batch.run(events).await;
@@ -59,6 +60,7 @@ struct Batch<'a> {
     store: &'a Store,
     ctx: &'a ConnectionContext,
     budget: WebflowBudget<'a>,
+    smartsuite: SmartSuiteBudget<'a>,
     outcomes: Vec<(EventId, Outcome)>,
 }
 
@@ -114,8 +116,9 @@ impl<'a> Batch<'a> {
     async fn run(&mut self, events: &'a [Event]) {
         let mut writes = Vec::new();
         let mut deletes = Vec::new();
+        let fetched = self.fetch_records(events).await;
         for event in events {
-            match self.prepare(event).await {
+            match self.prepare(event, &fetched).await {
                 Ok(Some(write)) => writes.push(write),
                 Ok(None) => deletes.push(event),
                 Err(failure) => self.finish(event.id, failure),

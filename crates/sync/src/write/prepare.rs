@@ -1,10 +1,12 @@
-//! Prepare: an event's record, read when the event does not carry it, mapped to the item
-//! Webflow should hold; or the news that the record is gone.
+//! Prepare: an event's record mapped to the item Webflow should hold, or the news that the
+//! record is gone. A push carries its record; the records of a pull's events are read from
+//! SmartSuite together, up to 100 in one `records/list` call filtered by id, not one call each.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use serde_json::Value;
-use suiteflow_smartsuite_client::Error as SmartSuiteError;
+use serde_json::{Value, json};
+use suiteflow_smartsuite_client::ListRecords;
 use suiteflow_store::Event;
 
 use super::{Batch, Write};
@@ -13,10 +15,66 @@ use crate::resolve::resolve;
 
 /// How long events of a connection without a mapping wait before they are looked at again.
 const NO_MAPPING_WAIT: Duration = Duration::from_secs(60);
+/// Records read in one `records/list` call.
+const RECORDS_PER_READ: usize = 100;
+
+/// The records read for events that do not carry theirs, by id; or why they could not be read.
+pub(super) type Fetched = Result<HashMap<String, Value>, Failure>;
+
+/// The record an event carries (a push's `data`).
+fn carried(event: &Event) -> Option<&serde_json::Map<String, Value>> {
+    match event.payload.get("data") {
+        Some(Value::Object(data)) if !data.is_empty() => Some(data),
+        _ => None,
+    }
+}
 
 impl<'a> Batch<'a> {
+    /// Reads the records of the events that do not carry theirs (a pull's), in lists filtered
+    /// by id. A record SmartSuite does not list is gone.
+    pub(super) async fn fetch_records(&self, events: &[Event]) -> Fetched {
+        let mut ids: Vec<&str> = events
+            .iter()
+            .filter(|e| e.event_type != "record_deleted" && carried(e).is_none())
+            .map(|e| e.external_id.as_str())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut records = HashMap::new();
+        for chunk in ids.chunks(RECORDS_PER_READ) {
+            let conditions: Vec<Value> = chunk
+                .iter()
+                .map(|id| json!({"field": "id", "comparison": "is", "value": id}))
+                .collect();
+            let query = ListRecords {
+                filter: Some(json!({"operator": "or", "fields": conditions})),
+                ..ListRecords::default()
+            };
+            let limit = u32::try_from(chunk.len()).unwrap_or(u32::MAX);
+            let page = self
+                .smartsuite
+                .call(
+                    "records",
+                    self.ctx
+                        .smartsuite
+                        .list_records(self.ctx.table_id(), &query, 0, limit),
+                )
+                .await?;
+            for record in page.items {
+                if let Some(id) = record.id().map(str::to_owned) {
+                    records.insert(id, Value::Object(record.0));
+                }
+            }
+        }
+        Ok(records)
+    }
+
     /// Maps the event's record. `Ok(None)`: the record is gone, delete its item.
-    pub(super) async fn prepare(&self, event: &'a Event) -> Result<Option<Write<'a>>, Failure> {
+    pub(super) async fn prepare(
+        &self,
+        event: &'a Event,
+        fetched: &Fetched,
+    ) -> Result<Option<Write<'a>>, Failure> {
         let Some(mapping) = &self.ctx.mapping else {
             // A person must set a mapping: keep the event without spending attempts.
             return Err(Failure::reschedule(
@@ -28,17 +86,14 @@ impl<'a> Batch<'a> {
         if event.event_type == "record_deleted" {
             return Ok(None);
         }
-        let record = match event.payload.get("data") {
-            Some(Value::Object(data)) if !data.is_empty() => Value::Object(data.clone()),
-            _ => match self
-                .ctx
-                .smartsuite
-                .get_record(self.ctx.table_id(), &event.external_id)
-                .await
-            {
-                Ok(record) => Value::Object(record.0),
-                Err(SmartSuiteError::NotFound { .. }) => return Ok(None),
-                Err(e) => return Err(e.into()),
+        let record = match carried(event) {
+            Some(data) => Value::Object(data.clone()),
+            None => match fetched {
+                Ok(records) => match records.get(&event.external_id) {
+                    Some(record) => record.clone(),
+                    None => return Ok(None),
+                },
+                Err(failure) => return Err(failure.clone()),
             },
         };
         let soft_deleted = record
@@ -50,7 +105,7 @@ impl<'a> Batch<'a> {
         let resolution = resolve(
             self.store,
             &self.ctx.smartsuite,
-            Some(&self.ctx.file_urls),
+            &self.smartsuite,
             self.ctx.id(),
             mapping.lookups(&record),
         )

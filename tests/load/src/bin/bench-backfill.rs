@@ -14,7 +14,7 @@ use serde_json::json;
 use suiteflow_load::{install_crypto_provider, load_average, require_cluster, verdict};
 use suiteflow_settings::{Reader, Source};
 use suiteflow_store::Store;
-use suiteflow_sync::{ClientOptions, Connector};
+use suiteflow_sync::Connector;
 use suiteflow_test_support::fixtures::{
     ConnectionSpec, Products, ProductsWorld, stand_in_settings,
 };
@@ -94,8 +94,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = worker::Settings::read(&mut r);
     let settings = r.finish(|| settings).context("validating the settings")?;
     let store = Store::connect(&settings.database).await?;
-    let connector = Connector::new(settings.keys.clone(), settings.api.clone())
-        .with_options(ClientOptions::interactive());
+    let connector = Connector::new(settings.keys.clone(), settings.api.clone());
     let connection = {
         let mut conn = store.get().await?;
         suiteflow_store::get_connection(&mut conn, world.connection)

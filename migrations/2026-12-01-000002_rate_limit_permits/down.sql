@@ -1,1 +1,0 @@
-ALTER TABLE rate_limits RENAME COLUMN permits TO tokens;

@@ -1,0 +1,9 @@
+DROP INDEX id_map_one_record_per_item;
+DROP INDEX events_claim_connection_idx;
+DROP TABLE file_urls;
+ALTER TABLE connections
+    DROP COLUMN smartsuite_key_fingerprint,
+    DROP COLUMN webflow_token_fingerprint;
+DROP TABLE api_calls;
+DROP FUNCTION rate_bucket_open(text);
+DROP TABLE rate_buckets;
