@@ -23,6 +23,7 @@ impl Application {
             .context("connecting to the database")?;
         let addr = settings.worker.metrics_addr;
         let metrics = crate::metrics::serve(addr).with_context(|| format!("binding {addr}"))?;
+        crate::metrics::monthly_quota(settings.api.smartsuite_monthly_quota);
         Ok(Self {
             worker: Worker::new(store, settings),
             metrics: Some(metrics),

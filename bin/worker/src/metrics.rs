@@ -7,8 +7,9 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 /// The process's metrics registry (shared with anything else in the process), with the
-/// worker's metrics described once. `worker_webflow_requests_total` and
-/// `worker_rate_limit_waits_total` are counted by the sync engine's Webflow budget.
+/// worker's metrics described once. `worker_webflow_requests_total`,
+/// `worker_rate_limit_waits_total`, `smartsuite_requests_total` and
+/// `smartsuite_calls_this_month` are kept by the sync engine's budgets.
 pub fn handle() -> &'static PrometheusHandle {
     static DESCRIBED: Once = Once::new();
     let handle = suiteflow_telemetry::prometheus();
@@ -32,8 +33,27 @@ pub fn handle() -> &'static PrometheusHandle {
             "worker_rate_limit_waits_total",
             "Batches rescheduled by a rate limit, by API"
         );
+        metrics::describe_counter!(
+            "smartsuite_requests_total",
+            "SmartSuite calls made, by kind of call"
+        );
+        metrics::describe_gauge!(
+            "smartsuite_calls_this_month",
+            "SmartSuite calls this month (UTC) by every replica, per API key"
+        );
+        metrics::describe_gauge!(
+            "smartsuite_monthly_quota",
+            "SMARTSUITE_MONTHLY_QUOTA: the plan's SmartSuite calls per month"
+        );
     });
     handle
+}
+
+/// `SMARTSUITE_MONTHLY_QUOTA`, when set, for the quota alert.
+pub fn monthly_quota(quota: Option<u64>) {
+    if let Some(quota) = quota {
+        metrics::gauge!("smartsuite_monthly_quota").set(quota as f64);
+    }
 }
 
 pub fn event(outcome: &'static str) {

@@ -107,6 +107,8 @@ pub struct RecordedRequest {
     pub dropped: bool,
     /// A fault was applied to this request.
     pub fault: Option<Fault>,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 impl RecordedRequest {
@@ -351,6 +353,7 @@ async fn serve(
         status: 0,
         dropped: false,
         fault: fault.clone(),
+        at: std::time::Instant::now(),
     };
     let outgoing = match &fault {
         Some(Fault::Status(status)) => (shared.fault_body)(*status),

@@ -57,3 +57,63 @@ async fn check_reports_rejected_credentials() {
     assert!(run.stdout.contains("401"));
     assert!(!run.all().contains("wrong-token"));
 }
+
+fn check_of<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} check in {report}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_prints_the_api_keys_calls_this_month_against_the_quota() {
+    let env = Env::new().await;
+    let id = id_of(&env.create_connection("shop", "hmac").await);
+    env.run(&["mapping", "set", &id, "--file", &env.good_mapping()])
+        .await
+        .assert_code(0);
+    let before = env.smartsuite.requests().len();
+    let report = env.run(&["check", &id, "--json"]).await.ok();
+    let quota = check_of(&report, "smartsuite_quota");
+    assert_eq!(quota["status"], "ok", "{report}");
+    let detail = quota["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("SMARTSUITE_MONTHLY_QUOTA is not set"),
+        "{detail}"
+    );
+    // Every SmartSuite call the commands made so far was counted (this check's own table
+    // read comes before the count; its webhook list is skipped: none is registered).
+    let counted: usize = detail
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {detail:?}"));
+    assert!(
+        counted >= before + 1 && counted <= env.smartsuite.requests().len(),
+        "{counted} counted, {} made",
+        env.smartsuite.requests().len()
+    );
+
+    // A quota the count has passed 80 % of is a warning (not a failure).
+    let quota_value = (counted as f64 / 0.85).floor().max(1.0).to_string();
+    let run = env
+        .run_with(
+            &["check", &id, "--json"],
+            &[("SMARTSUITE_MONTHLY_QUOTA", Some(quota_value.as_str()))],
+            None,
+        )
+        .await;
+    run.assert_code(0);
+    let report = run.json();
+    let quota = check_of(&report, "smartsuite_quota");
+    assert_eq!(quota["status"], "warning", "{report}");
+    assert!(
+        quota["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("of {quota_value} SmartSuite calls this month")),
+        "{report}"
+    );
+}

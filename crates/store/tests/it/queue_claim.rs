@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use suiteflow_store::schema::events;
 use suiteflow_store::{
-    Completion, ConnectionStatus, EventError, EventStatus, NewEvent, queue, set_connection_status,
+    Completion, ConnectionId, ConnectionStatus, EventError, EventStatus, NewEvent, queue,
+    set_connection_status,
 };
 use suiteflow_test_support::TestDb;
 use time::OffsetDateTime;
@@ -242,4 +243,97 @@ async fn age(
         .execute(conn)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn claims_take_work_round_robin_across_connections() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 2).await;
+    let mut conn = store.get().await.unwrap();
+    let busy = common::connection(&mut conn).await;
+    let quiet = common::connection(&mut conn).await;
+    let backlog: Vec<NewEvent> = (0..50)
+        .map(|i| NewEvent::record(busy, &format!("b{i}"), "t", &format!("kb{i}")))
+        .collect();
+    queue::enqueue_many(&mut conn, &backlog).await.unwrap();
+    // The quiet connection's one change arrives after the whole backlog.
+    queue::enqueue(&mut conn, &NewEvent::record(quiet, "q", "t", "kq"))
+        .await
+        .unwrap();
+
+    let claimed = queue::claim(&mut conn, "w", 10, LEASE).await.unwrap();
+    assert_eq!(claimed.len(), 10);
+    assert!(
+        claimed.iter().any(|e| e.connection_id == quiet),
+        "the quiet connection's change waited behind the backlog"
+    );
+    // The rest of the batch is the backlog, oldest first.
+    let ids: Vec<&str> = claimed
+        .iter()
+        .filter(|e| e.connection_id == busy)
+        .map(|e| e.external_id.as_str())
+        .collect();
+    assert_eq!(ids, ["b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8"]);
+}
+
+#[tokio::test]
+async fn a_connection_whose_webflow_budget_is_closed_waits_unclaimed_and_uncounted() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 2).await;
+    let mut conn = store.get().await.unwrap();
+    let spent = common::connection(&mut conn).await;
+    let other = common::connection(&mut conn).await;
+    suiteflow_store::set_fingerprints(&mut conn, spent, "tokenfp", "keyfp")
+        .await
+        .unwrap();
+    let held = queue::enqueue(&mut conn, &NewEvent::record(spent, "s", "t", "ks"))
+        .await
+        .unwrap()
+        .id();
+    queue::enqueue(&mut conn, &NewEvent::pull(spent, "p1", "kp"))
+        .await
+        .unwrap();
+    queue::enqueue(&mut conn, &NewEvent::record(other, "o", "t", "ko"))
+        .await
+        .unwrap();
+    // Webflow answered 429 for the spent connection's token.
+    let token = suiteflow_store::bucket::webflow_token("tokenfp");
+    let rate = suiteflow_store::Rate::per_minute(60);
+    suiteflow_store::take(&mut conn, &token, 1, rate)
+        .await
+        .unwrap();
+    let until = OffsetDateTime::now_utc() + time::Duration::minutes(1);
+    suiteflow_store::pause(&mut conn, &token, until)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        queue::queue_stats(&mut conn).await.unwrap().depth,
+        2,
+        "the depth counts the other connection's event and the pull, not the record event"
+    );
+    let claimed = queue::claim(&mut conn, "w", 10, LEASE).await.unwrap();
+    let mut got: Vec<(ConnectionId, &str)> = claimed
+        .iter()
+        .map(|e| (e.connection_id, e.external_id.as_str()))
+        .collect();
+    got.sort();
+    let mut expected = vec![(spent, "p1"), (other, "o")];
+    expected.sort();
+    assert_eq!(got, expected, "a pull needs no Webflow budget");
+    assert_eq!(
+        status_of(&mut conn, held).await,
+        EventStatus::Queued,
+        "not claimed, not put back: still queued, its attempts unspent"
+    );
+
+    // The pause over, the event is claimed.
+    diesel::sql_query("UPDATE rate_buckets SET paused_until = now() - interval '1 second'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let claimed = queue::claim(&mut conn, "w", 10, LEASE).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].external_id, "s");
+    assert_eq!(claimed[0].attempts, 1);
 }

@@ -151,6 +151,7 @@ impl WebflowStandIn {
             items: HashMap::new(),
             live_only: HashMap::new(),
             windows: HashMap::new(),
+            blocked: HashMap::new(),
         }));
         let handler_state = Arc::clone(&state);
         let server = Server::start(
@@ -189,6 +190,14 @@ impl WebflowStandIn {
     /// The site's primary CMS locale id.
     pub fn cms_locale_id(&self) -> String {
         lock(&self.state).cms_locale_id.clone()
+    }
+
+    /// Refuses every request with `token` for `duration`, each with a 429 whose `Retry-After`
+    /// is the whole seconds left: Webflow holding a token back after a burst.
+    pub fn block_token(&self, token: &str, duration: Duration) {
+        lock(&self.state)
+            .blocked
+            .insert(token.to_owned(), std::time::Instant::now() + duration);
     }
 
     /// Changes the per-token rate limit (and starts fresh windows).

@@ -85,23 +85,35 @@ pub(super) fn handle(state: &Mutex<State>, call: &Call) -> Outgoing {
     // per-token fixed window
     let (limit, window) = (state.config.rate_limit, state.config.rate_window);
     let now = Instant::now();
+    if let Some(until) = state
+        .blocked
+        .get(token)
+        .copied()
+        .filter(|until| *until > now)
+    {
+        return too_many(until - now, limit);
+    }
     let entry = state.windows.entry(token.to_owned()).or_insert((now, 0));
     if now.duration_since(entry.0) >= window {
         *entry = (now, 0);
     }
     if entry.1 >= limit {
-        let left = window.saturating_sub(now.duration_since(entry.0));
-        let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-        return error(429, "too_many_requests", "Too Many Requests", json!([]))
-            .header("Retry-After", secs.max(1))
-            .header("X-RateLimit-Limit", limit)
-            .header("X-RateLimit-Remaining", 0);
+        return too_many(window.saturating_sub(now.duration_since(entry.0)), limit);
     }
     entry.1 += 1;
     let remaining = limit - entry.1;
     route(&mut state, call)
         .header("X-RateLimit-Limit", limit)
         .header("X-RateLimit-Remaining", remaining)
+}
+
+/// Webflow's 429: `Retry-After` in whole seconds (rounded up, at least 1).
+fn too_many(left: std::time::Duration, limit: u32) -> Outgoing {
+    let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+    error(429, "too_many_requests", "Too Many Requests", json!([]))
+        .header("Retry-After", secs.max(1))
+        .header("X-RateLimit-Limit", limit)
+        .header("X-RateLimit-Remaining", 0)
 }
 
 fn route(state: &mut State, call: &Call) -> Outgoing {

@@ -71,6 +71,8 @@ pub(super) struct State {
     /// unpublished (`DELETE …/items/{id}/live`) or the site is published again.
     pub(super) live_only: HashMap<String, Vec<ItemRec>>,
     pub(super) windows: HashMap<String, (Instant, u32)>,
+    /// Tokens refused with 429 until then, whatever their window holds.
+    pub(super) blocked: HashMap<String, Instant>,
 }
 
 pub(super) fn new_id() -> String {

@@ -29,6 +29,9 @@ pub struct Pipeline {
     pub ingress: String,
     pub http: reqwest::Client,
     pub worker: Worker,
+    /// The settings the pipeline's worker was started with (another replica gets the same).
+    worker_env: Vec<(String, String)>,
+    rate_window: Duration,
     ingress_handle: actix_web::dev::ServerHandle,
 }
 
@@ -89,7 +92,7 @@ impl Pipeline {
             ("WORKER_CONCURRENCY".into(), "100".into()),
         ]);
         env.extend(options.env.into_iter().map(|(k, v)| (k.to_string(), v)));
-        let source = Source::new(None, env).unwrap();
+        let source = Source::new(None, env.clone()).unwrap();
 
         let mut r = Reader::new(&source);
         let ingress_settings = ingress::Settings::read(&mut r);
@@ -111,16 +114,16 @@ impl Pipeline {
             ingress,
             http: reqwest::Client::new(),
             worker,
+            worker_env: env,
+            rate_window: options.rate_window,
             ingress_handle,
         }
     }
 
-    /// Another worker over the same database (another replica).
+    /// Another worker over the same database with the same settings (another replica).
     pub async fn another_worker(&self) -> Worker {
-        let mut env = self.settings();
-        env.push(("WORKER_BATCH_SIZE".into(), "100".into()));
-        env.push(("WORKER_CONCURRENCY".into(), "100".into()));
-        new_worker(&Source::new(None, env).unwrap(), Duration::from_secs(60)).await
+        let source = Source::new(None, self.worker_env.clone()).unwrap();
+        new_worker(&source, self.rate_window).await
     }
 
     /// Pushes a signed event and asserts the ingress accepted it (202).
@@ -249,6 +252,93 @@ impl Pipeline {
             String::from_utf8_lossy(&output.stderr)
         );
         serde_json::from_slice(&output.stdout).unwrap()
+    }
+
+    /// Another connection between the same stand-ins, with the same Webflow token and
+    /// SmartSuite API key: a new table and a new collection of the products schema.
+    pub async fn another_connection(&self, spec: ConnectionSpec) -> (ConnectionId, Products) {
+        let products = Products::add(&self.wf, &self.ss);
+        let spec = ConnectionSpec {
+            webhook_secret: SECRET.into(),
+            ..spec
+        };
+        let id = products
+            .connect(self.db.url(), &self.wf, &self.ss, spec, Products::mapping())
+            .await;
+        (id, products)
+    }
+
+    /// Queues one upsert event per record, carrying the record (a backfill's events).
+    pub async fn enqueue_records(&self, connection: ConnectionId, records: &[(String, Value)]) {
+        let events: Vec<_> = records
+            .iter()
+            .map(|(id, record)| {
+                let Value::Object(record) = record else {
+                    panic!("a record is an object: {record}")
+                };
+                suiteflow_sync::backfill::record_event(connection, id, record)
+            })
+            .collect();
+        let store = self.store().await;
+        let mut conn = store.get().await.unwrap();
+        suiteflow_store::queue::enqueue_many(&mut conn, &events)
+            .await
+            .unwrap();
+    }
+
+    /// Registers a SmartSuite webhook for the connection's table, notifying the ingress with
+    /// URL token `token`, and stores it on the connection as `connection register-webhook`
+    /// does. Returns its id.
+    pub async fn register_smartsuite_webhook(&self, token: &str) -> String {
+        let url = format!(
+            "{}/api/hooks/smartsuite/{}/{token}",
+            self.ingress, self.connection.0
+        );
+        let client = suiteflow_smartsuite_client::SmartSuiteClient::builder(
+            self.ss.api_base(),
+            self.ss.webhooks_base(),
+            self.ss.account_id(),
+            SecretString::new(self.ss.api_key()),
+        )
+        .build()
+        .unwrap();
+        let webhook = client
+            .create_webhook(&suiteflow_smartsuite_client::NewWebhook {
+                solution_id: self.solution.clone(),
+                filter: json!({"applications": {"application_ids": [self.table]}}),
+                kinds: vec![
+                    "RECORD_CREATED".into(),
+                    "RECORD_UPDATED".into(),
+                    "RECORD_DELETED".into(),
+                ],
+                notification_url: url,
+            })
+            .await
+            .unwrap();
+        let store = self.store().await;
+        let mut conn = store.get().await.unwrap();
+        let changes = suiteflow_store::ConnectionChanges {
+            smartsuite_webhook_id: Some(webhook.webhook_id.clone()),
+            smartsuite_webhook_token_hash: Some(Some(suiteflow_webhook_security::url_token_hash(
+                token,
+            ))),
+            ..Default::default()
+        };
+        suiteflow_store::update_connection(&mut conn, self.connection, &changes)
+            .await
+            .unwrap();
+        webhook.webhook_id.expect("SmartSuite gives a webhook id")
+    }
+
+    /// Waits until at least one event is queued (a ping's pull), for up to five seconds.
+    pub async fn wait_for_queued(&self) -> bool {
+        for _ in 0..100 {
+            if self.count(EventStatus::Queued).await > 0 {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
     }
 
     /// Runs the worker until nothing is claimable, repeating while retries are due soon.

@@ -142,58 +142,11 @@ async fn a_taken_slug_gets_a_suffix() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_smartsuite_ping_pulls_events_into_items() {
     let p = Pipeline::start().await;
-    let token = "ping-token-123";
-    let url = format!(
-        "{}/api/hooks/smartsuite/{}/{token}",
-        p.ingress, p.connection.0
-    );
-    let client = suiteflow_smartsuite_client::SmartSuiteClient::builder(
-        p.ss.api_base(),
-        p.ss.webhooks_base(),
-        p.ss.account_id(),
-        suiteflow_crypto::SecretString::new(p.ss.api_key()),
-    )
-    .build()
-    .unwrap();
-    let webhook = client
-        .create_webhook(&suiteflow_smartsuite_client::NewWebhook {
-            solution_id: p.solution.clone(),
-            filter: json!({"applications": {"application_ids": [p.table]}}),
-            kinds: vec![
-                "RECORD_CREATED".into(),
-                "RECORD_UPDATED".into(),
-                "RECORD_DELETED".into(),
-            ],
-            notification_url: url,
-        })
-        .await
-        .unwrap();
-    let store = p.store().await;
-    {
-        let mut conn = store.get().await.unwrap();
-        let changes = suiteflow_store::ConnectionChanges {
-            smartsuite_webhook_id: Some(webhook.webhook_id.clone()),
-            smartsuite_webhook_token_hash: Some(Some(suiteflow_webhook_security::url_token_hash(
-                token,
-            ))),
-            ..Default::default()
-        };
-        suiteflow_store::update_connection(&mut conn, p.connection, &changes)
-            .await
-            .unwrap();
-    }
+    p.register_smartsuite_webhook("ping-token-123").await;
     p.ss.insert_record(&p.table, json!({"title": "Bench", "price": "42"}));
     p.ss.insert_record(&p.table, json!({"title": "Shelf", "price": "17"}));
     // The stand-in pings the ingress; wait for the pull to be queued.
-    let mut queued = false;
-    for _ in 0..100 {
-        if p.count(EventStatus::Queued).await > 0 {
-            queued = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(queued, "the ping did not queue a pull");
+    assert!(p.wait_for_queued().await, "the ping did not queue a pull");
     p.sync().await;
     let items = p.items();
     assert!(
