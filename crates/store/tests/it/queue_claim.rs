@@ -253,7 +253,7 @@ async fn claims_take_work_round_robin_across_connections() {
     let busy = common::connection(&mut conn).await;
     let quiet = common::connection(&mut conn).await;
     let backlog: Vec<NewEvent> = (0..50)
-        .map(|i| NewEvent::record(busy, &format!("b{i}"), "t", &format!("kb{i}")))
+        .map(|i| NewEvent::record(busy, format!("b{i}"), "t", format!("kb{i}")))
         .collect();
     queue::enqueue_many(&mut conn, &backlog).await.unwrap();
     // The quiet connection's one change arrives after the whole backlog.
