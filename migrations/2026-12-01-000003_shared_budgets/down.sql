@@ -6,4 +6,5 @@ ALTER TABLE connections
     DROP COLUMN webflow_token_fingerprint;
 DROP TABLE api_calls;
 DROP FUNCTION rate_bucket_open(text);
+DROP FUNCTION rate_bucket_opens_at(text);
 DROP TABLE rate_buckets;

@@ -22,17 +22,22 @@ CREATE TABLE rate_buckets (
     announced_limit   integer CHECK (announced_limit > 0)
 );
 
--- Whether bucket `bucket` would grant a permit now. A bucket not taken from yet is full.
+-- When bucket `bucket` grants its next permit: once its pause is over and one permit has
+-- refilled. NULL for a bucket not taken from yet (it is full).
+CREATE FUNCTION rate_bucket_opens_at(bucket text) RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+    SELECT greatest(
+               coalesce(r.paused_until, '-infinity'),
+               r.refilled_at
+                 + greatest(1 - r.permits, 0) * r.window_us / r.refill * interval '1 microsecond')
+    FROM rate_buckets r
+    WHERE r.key = bucket
+$$;
+
+-- Whether bucket `bucket` would grant a permit now.
 CREATE FUNCTION rate_bucket_open(bucket text) RETURNS boolean
 LANGUAGE sql STABLE AS $$
-    SELECT coalesce((
-        SELECT (r.paused_until IS NULL OR r.paused_until <= now())
-           AND least(r.burst, r.permits + r.refill
-                 * extract(epoch FROM greatest(now() - r.refilled_at, interval '0')) * 1000000
-                 / r.window_us) >= 1
-        FROM rate_buckets r
-        WHERE r.key = bucket
-    ), true)
+    SELECT coalesce(rate_bucket_opens_at(bucket) <= now(), true)
 $$;
 
 -- API calls per key and calendar month (UTC): SmartSuite's quota counts calls per month.

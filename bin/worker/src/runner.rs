@@ -16,6 +16,8 @@ use crate::spans::Spans;
 
 /// How long the loop sleeps without a notification before it polls anyway.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// The shortest idle wait, so a budget about to open does not spin the loop.
+const MIN_IDLE_WAIT: Duration = Duration::from_millis(5);
 /// How often housekeeping (retention, keep-alive pulls) is attempted; one worker does it.
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
 /// How often `run` refreshes the queue gauges (depth, oldest age, connections by status).
@@ -169,6 +171,26 @@ impl Worker {
         Ok(queue)
     }
 
+    /// How long to wait for a notification after a claim that found nothing: until the first
+    /// closed Webflow budget with events waiting opens (it sends no notification), at most
+    /// `POLL_INTERVAL`.
+    async fn idle_wait(&self) -> Duration {
+        let opens_at = async {
+            let mut conn = self.store().get().await?;
+            suiteflow_store::queue::budget_opens_at(&mut conn).await
+        };
+        match opens_at.await {
+            Ok(Some(at)) => Duration::try_from(at - time::OffsetDateTime::now_utc())
+                .unwrap_or_default()
+                .clamp(MIN_IDLE_WAIT, POLL_INTERVAL),
+            Ok(None) => POLL_INTERVAL,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read when the budgets open");
+                POLL_INTERVAL
+            }
+        }
+    }
+
     /// Claims and processes until `stop` turns true, woken by NOTIFY and polling at least every
     /// second. On stop it claims nothing more and returns once the batch in hand is recorded.
     pub async fn run(&self, mut stop: watch::Receiver<bool>) -> Result<(), StoreError> {
@@ -206,16 +228,17 @@ impl Worker {
             if claimed > 0 {
                 continue;
             }
+            let idle = self.idle_wait().await;
             let wait = async {
                 match listener.as_mut() {
                     Some(l) => {
-                        if let Err(e) = l.wait(POLL_INTERVAL).await {
+                        if let Err(e) = l.wait(idle).await {
                             // The listener reconnects on its next wait; until then, poll.
                             tracing::warn!(error = %e, "LISTEN connection lost; polling");
-                            tokio::time::sleep(POLL_INTERVAL).await;
+                            tokio::time::sleep(idle).await;
                         }
                     }
-                    None => tokio::time::sleep(POLL_INTERVAL).await,
+                    None => tokio::time::sleep(idle).await,
                 }
             };
             tokio::select! {

@@ -5,8 +5,15 @@
 //! baseline of a naive worker (select a batch, then load and update each event one
 //! by one, one worker). Prints events/s and the ratio to the baseline. `BENCH_EVENTS` sets the
 //! events per claim run (default 20000).
+//!
+//! Then the claim at depth: the worker's own pattern (claim 25, complete each event, 4
+//! workers) over ten connections, first with only the events it processes queued, then with
+//! `BENCH_DEPTH` events queued (default 1,000,000). Target: at depth, at least 80 % of the
+//! empty-queue figure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::QueryableByName;
@@ -138,6 +145,94 @@ async fn main() {
             reset(&store).await;
         }
     }
+
+    // --- claim at depth ---------------------------------------------------------------------
+    let depth: usize = std::env::var("BENCH_DEPTH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let mut connections = vec![connection];
+    {
+        let mut conn = store.get().await.unwrap();
+        for _ in 1..10 {
+            connections.push(
+                create_connection(&mut conn, &new_connection())
+                    .await
+                    .unwrap()
+                    .id,
+            );
+        }
+    }
+    println!();
+    let workers = 4;
+    let what = "claim 25 -> complete (one per event), 4 workers, 10 connections";
+    bulk_fill(&store, events).await;
+    let t = Instant::now();
+    let processed = claim_complete_n(&store, workers, events).await;
+    let empty = rate(processed, t.elapsed());
+    report(&format!("{what}, {events} queued"), empty, None);
+    reset(&store).await;
+
+    let t = Instant::now();
+    bulk_fill(&store, depth).await;
+    println!(
+        "(queued {depth} events over {} connections in {:.0} s)",
+        connections.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let processed = claim_complete_n(&store, workers, events).await;
+    let deep = rate(processed, t.elapsed());
+    println!(
+        "{:<60} {deep:>10.0} events/s  ({:.0} % of the empty-queue figure; target >= 80 %: {})",
+        format!("{what}, {depth} queued"),
+        deep / empty * 100.0,
+        if deep >= 0.8 * empty { "PASS" } else { "FAIL" }
+    );
+    reset(&store).await;
+}
+
+/// Queues `n` events spread over every connection in one statement (faster than
+/// `enqueue_many` for a million), then refreshes the planner's statistics as autovacuum would.
+async fn bulk_fill(store: &Store, n: usize) {
+    let mut conn = store.get().await.unwrap();
+    conn.batch_execute(&format!(
+        "WITH c AS (SELECT array_agg(id ORDER BY id) AS ids FROM connections)          INSERT INTO events (connection_id, external_id, event_type, idempotency_key, payload)          SELECT c.ids[1 + g % cardinality(c.ids)], 'deep-' || g, 'record_updated', 'deep-' || g,                 jsonb_build_object('event_type', 'record_updated', 'record_id', 'deep-' || g,                                    'data', jsonb_build_object('title', 'A product', 'sku', 'SKU-' || g))          FROM c, generate_series(1, {n}) g;          ANALYZE events;"
+    ))
+    .await
+    .unwrap();
+}
+
+/// `workers` workers claim 25 and complete each event, as the worker does, until `n` events
+/// are processed between them.
+async fn claim_complete_n(store: &Store, workers: usize, n: usize) -> usize {
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let (store, done) = (store.clone(), Arc::clone(&done));
+        tasks.push(tokio::spawn(async move {
+            let worker = format!("deep-{w}");
+            let mut conn = store.get().await.unwrap();
+            while AtomicUsize::load(&done, Ordering::Relaxed) < n {
+                let claimed = queue::claim(&mut conn, &worker, BATCH, LEASE)
+                    .await
+                    .unwrap();
+                if claimed.is_empty() {
+                    return;
+                }
+                for e in &claimed {
+                    queue::complete(&mut conn, &worker, e.id, &Completion::default())
+                        .await
+                        .unwrap();
+                }
+                AtomicUsize::fetch_add(&done, claimed.len(), Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    AtomicUsize::load(&done, Ordering::Relaxed)
 }
 
 #[derive(QueryableByName)]

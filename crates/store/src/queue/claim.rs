@@ -76,3 +76,33 @@ pub async fn claim(
         }
     }
 }
+
+/// When the first active connection whose record events wait only for its Webflow budget
+/// (its token's bucket or its cap, spent or paused) can be claimed again; `None` when no
+/// waiting connection has a closed budget. A worker that claimed nothing sleeps until then
+/// rather than polling: a closed budget sends no notification when it opens.
+pub async fn budget_opens_at(
+    conn: &mut AsyncPgConnection,
+) -> Result<Option<time::OffsetDateTime>, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+        at: Option<time::OffsetDateTime>,
+    }
+    let row: Row = prepared(
+        "SELECT min(b.at) AS at \
+         FROM connections c \
+         CROSS JOIN LATERAL ( \
+             SELECT greatest(rate_bucket_opens_at('webflow:' || c.webflow_token_fingerprint), \
+                             rate_bucket_opens_at('webflow-cap:' || c.id::text)) AS at \
+         ) b \
+         WHERE c.status = 'active' \
+           AND b.at > now() \
+           AND EXISTS (SELECT 1 FROM events e \
+                       WHERE e.connection_id = c.id AND e.kind = 'record' \
+                         AND e.status IN ('queued', 'failed'))",
+    )
+    .get_result(conn)
+    .await?;
+    Ok(row.at)
+}

@@ -29,7 +29,7 @@ pub use admin::{
     QueueStats, count_by_status, count_by_status_of, dead_letter_ids, get_event, list_events,
     purge_finished, purge_finished_all, queue_stats, requeue,
 };
-pub use claim::claim;
+pub use claim::{budget_opens_at, claim};
 pub use enqueue::{enqueue, enqueue_many, notify_workers};
 pub use settle::{complete, dead_letter, extend_lease, fail, release};
 

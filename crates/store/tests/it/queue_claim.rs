@@ -326,6 +326,12 @@ async fn a_connection_whose_webflow_budget_is_closed_waits_unclaimed_and_uncount
         EventStatus::Queued,
         "not claimed, not put back: still queued, its attempts unspent"
     );
+    // A worker that found nothing knows when to look again: when the pause ends.
+    let opens = queue::budget_opens_at(&mut conn).await.unwrap();
+    assert!(
+        opens.is_some_and(|at| (at - until).abs() < time::Duration::milliseconds(1)),
+        "{opens:?}, paused until {until}"
+    );
 
     // The pause over, the event is claimed.
     diesel::sql_query("UPDATE rate_buckets SET paused_until = now() - interval '1 second'")
@@ -336,4 +342,9 @@ async fn a_connection_whose_webflow_budget_is_closed_waits_unclaimed_and_uncount
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].external_id, "s");
     assert_eq!(claimed[0].attempts, 1);
+    assert_eq!(
+        queue::budget_opens_at(&mut conn).await.unwrap(),
+        None,
+        "no connection waits for its budget"
+    );
 }
