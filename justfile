@@ -43,6 +43,10 @@ bench-sync:
 bench-backfill:
     scripts/with-postgres.sh --durable cargo run --release -p suiteflow-load --bin bench-backfill
 
+# A connection's 20,000-record backlog at 60 requests/min beside another's webhook a second: B's p99, A's drain rate and claims.
+bench-fairness *ARGS:
+    scripts/with-postgres.sh --durable cargo run --release -p suiteflow-load --bin bench-fairness -- {{ARGS}}
+
 # The bad day, repeatable (loopback, bounded): worker SIGKILLs, PostgreSQL restart, Webflow 500/429 storms, SmartSuite drops; RELIABILITY.md records the table.
 chaos *ARGS:
     cargo build --release --quiet -p worker -p suiteflow-load --bin worker --bin chaos

@@ -315,7 +315,7 @@ pub struct BackfillArgs {
     /// default they are left alone.
     #[arg(long)]
     pub prune: bool,
-    /// Events inserted per statement.
+    /// Events inserted per statement (the plan's and, without a mapping, the listing's).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub batch_size: u32,
     /// Records fetched from SmartSuite per request.

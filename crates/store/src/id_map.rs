@@ -46,6 +46,15 @@ pub struct IdMapEntry {
     pub updated_at: OffsetDateTime,
 }
 
+impl IdMapEntry {
+    /// Whether this is the entry of record `key`.
+    pub fn is_of(&self, key: RecordKey<'_>) -> bool {
+        self.connection_id == key.connection_id
+            && self.external_source == key.external_source
+            && self.external_id == key.external_id
+    }
+}
+
 /// The entry of a record, if any.
 pub async fn lookup(
     conn: &mut AsyncPgConnection,
@@ -182,6 +191,34 @@ pub async fn mark_synced(
         .returning(IdMapEntry::as_returning())
         .get_result(conn)
         .await?)
+}
+
+/// Makes `webflow_item_id` the record's item (`synced`, as [`mark_synced`]) only when neither
+/// the record nor the item has an entry yet; `false` when one had (nothing changed).
+pub async fn adopt(
+    conn: &mut AsyncPgConnection,
+    key: RecordKey<'_>,
+    webflow_item_id: &str,
+    slug: Option<&str>,
+    field_data_hash: Option<&str>,
+) -> Result<bool, StoreError> {
+    use id_map::dsl as m;
+    // No conflict target: the record's primary key and the one-record-per-item index both
+    // make the insert a no-op.
+    let inserted = diesel::insert_into(id_map::table)
+        .values((
+            m::connection_id.eq(key.connection_id),
+            m::external_source.eq(key.external_source),
+            m::external_id.eq(key.external_id),
+            m::webflow_item_id.eq(webflow_item_id),
+            m::slug.eq(slug),
+            m::state.eq(IdMapState::Synced),
+            m::field_data_hash.eq(field_data_hash),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(inserted == 1)
 }
 
 /// Records that the record's item was deleted (or archived/unpublished for a deleted record).

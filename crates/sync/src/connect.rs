@@ -1,7 +1,7 @@
 //! From a stored connection to what talks to its two ends: the credentials opened with the
 //! data key, the clients built, the SmartSuite table structure and the Webflow collection
 //! schema read and turned into the mapper's view, and the mapping compiled against them. The
-//! worker, the CLI and the console all build through [`Connector`].
+//! worker and the CLI both build through [`Connector`].
 
 use std::time::Duration;
 

@@ -160,12 +160,15 @@ impl CollectionIndex {
     }
 }
 
-/// Whether `item` already holds what `mapped` would write: the same flags, and every mapped
-/// field with the same value (numbers compared as numbers, a missing field as null; fields
-/// the mapping does not write are ignored, and so are extra keys Webflow adds to an object,
-/// such as an image's `fileId`).
+/// Whether `item` already holds what `mapped` would write: the same flags, every mapped field
+/// with the same value (numbers compared as numbers, a missing field as null; fields the
+/// mapping does not write are ignored, and so are extra keys Webflow adds to an object, such
+/// as an image's `fileId`), and, for a record the site shows, its staged content published:
+/// an item edited since its last publish (or never published) is written again, live.
 pub fn holds(item: &Item, mapped: &suiteflow_mapper::MappedItem) -> bool {
-    item.is_draft == mapped.status.is_draft
+    let shown = !mapped.status.is_draft && !mapped.status.is_archived;
+    (!shown || is_published_and_current(item))
+        && item.is_draft == mapped.status.is_draft
         && item.is_archived == mapped.status.is_archived
         && mapped.field_data.iter().all(|(key, value)| {
             same(
@@ -173,6 +176,20 @@ pub fn holds(item: &Item, mapped: &suiteflow_mapper::MappedItem) -> bool {
                 item.field_data.get(key).unwrap_or(&serde_json::Value::Null),
             )
         })
+}
+
+/// Whether the item's live copy is its staged one: published, and not updated since.
+fn is_published_and_current(item: &Item) -> bool {
+    let at = |text: &Option<String>| {
+        text.as_deref().and_then(|t| {
+            OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        })
+    };
+    match (at(&item.last_published), at(&item.last_updated)) {
+        (Some(published), Some(updated)) => published >= updated,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
 }
 
 fn same(mapped: &serde_json::Value, held: &serde_json::Value) -> bool {
@@ -197,6 +214,7 @@ mod tests {
     fn item(field_data: serde_json::Value, is_draft: bool) -> Item {
         serde_json::from_value(json!({
             "id": "i1", "isDraft": is_draft, "isArchived": false, "fieldData": field_data,
+            "lastUpdated": "2026-11-01T10:00:00.000Z", "lastPublished": "2026-11-01T10:00:01.000Z",
         }))
         .unwrap()
     }
@@ -230,5 +248,23 @@ mod tests {
             !holds(&draft, &mapped(json!({"name": "Chair"}))),
             "a draft item does not hold a live record"
         );
+    }
+
+    #[test]
+    fn an_item_whose_staged_content_is_not_live_does_not_hold_a_live_record() {
+        let record = mapped(json!({"name": "Chair"}));
+        let mut edited = item(json!({"name": "Chair"}), false);
+        edited.last_updated = Some("2026-11-02T09:00:00.000Z".into());
+        assert!(!holds(&edited, &record), "edited since its last publish");
+        let mut never = item(json!({"name": "Chair"}), false);
+        never.last_published = None;
+        assert!(!holds(&never, &record), "never published");
+        assert!(holds(&item(json!({"name": "Chair"}), false), &record));
+        // A draft record needs no live copy.
+        let mut draft_record = mapped(json!({"name": "Chair"}));
+        draft_record.status.is_draft = true;
+        let mut staged = item(json!({"name": "Chair"}), true);
+        staged.last_published = None;
+        assert!(holds(&staged, &draft_record));
     }
 }

@@ -28,11 +28,13 @@ pub enum Error {
     /// 404: the site, collection or item does not exist (a repeated DELETE lands here too).
     #[error("not found in Webflow (404): {message}")]
     NotFound { message: String },
-    /// 400 with `details` naming `slug` as "Unique value is already in database": another item
-    /// of the collection has this slug.
+    /// 400 (or 422) with `details` naming `slug` as "Unique value is already in database":
+    /// another item of the collection has this slug. `status` and `code` are Webflow's own.
     #[error("slug {slug:?} is already used in this collection")]
     SlugTaken {
         slug: String,
+        status: u16,
+        code: Option<String>,
         details: Vec<ErrorDetail>,
     },
     /// 400/422: the request or its `fieldData` is invalid. Do not retry the same body.
@@ -108,7 +110,7 @@ impl Error {
             Self::Unauthorized { .. } => Some(401),
             Self::Forbidden { .. } => Some(403),
             Self::NotFound { .. } => Some(404),
-            Self::SlugTaken { .. } => Some(400),
+            Self::SlugTaken { status, .. } => Some(*status),
             Self::NeverPublished { .. } => Some(409),
             Self::Validation { status, .. }
             | Self::Transient { status, .. }
@@ -120,8 +122,9 @@ impl Error {
     /// Webflow's error `code` (`validation_error`, …), when its answer carried one.
     pub fn code(&self) -> Option<&str> {
         match self {
-            Self::SlugTaken { .. } => Some("validation_error"),
-            Self::Validation { code, .. } | Self::Permanent { code, .. } => code.as_deref(),
+            Self::SlugTaken { code, .. }
+            | Self::Validation { code, .. }
+            | Self::Permanent { code, .. } => code.as_deref(),
             _ => None,
         }
     }
@@ -231,7 +234,12 @@ pub(crate) fn classify(status: u16, body: &[u8], rate: RateInfo, kind: RequestKi
         404 => Error::NotFound { message },
         409 if kind.live_patch => Error::NeverPublished { message },
         400 | 422 => match slug_taken(&details) {
-            Some(slug) => Error::SlugTaken { slug, details },
+            Some(slug) => Error::SlugTaken {
+                slug,
+                status,
+                code: parsed.code,
+                details,
+            },
             None => Error::Validation {
                 status: Some(status),
                 code: parsed.code,
@@ -297,8 +305,14 @@ mod tests {
     fn duplicate_slug_body_is_slug_taken() {
         let body = br#"{"message":"Validation Error","code":"validation_error","externalReference":null,"details":[{"param":"slug","description":"Unique value is already in database: 'test-blog-post'"}]}"#;
         match classify(400, body, RateInfo::default(), WRITE) {
-            Error::SlugTaken { slug, details } => {
+            Error::SlugTaken {
+                slug,
+                status,
+                code,
+                details,
+            } => {
                 assert_eq!(slug, "test-blog-post");
+                assert_eq!((status, code.as_deref()), (400, Some("validation_error")));
                 assert_eq!(details.len(), 1);
             }
             other => panic!("unexpected {other:?}"),

@@ -43,6 +43,7 @@ pub async fn run(ctx: &CommandContext, args: BackfillArgs) -> CliResult {
         &ctx.connector,
         &connection,
         &mapping,
+        args.page_size,
         &mut |read, total| {
             bar.set_length(total);
             bar.set_position(read);
@@ -61,9 +62,16 @@ pub async fn run(ctx: &CommandContext, args: BackfillArgs) -> CliResult {
         None
     } else {
         Some(
-            backfill::apply(&ctx.store, &ctx.connector, &connection, &plan, args.prune)
-                .await
-                .map_err(|e| failure(format!("carrying out the backfill: {e}")))?,
+            backfill::apply(
+                &ctx.store,
+                &ctx.connector,
+                &connection,
+                &plan,
+                args.prune,
+                args.batch_size as usize,
+            )
+            .await
+            .map_err(|e| failure(format!("carrying out the backfill: {e}")))?,
         )
     };
     report(ctx, &args, &connection, &plan, applied.as_ref());
@@ -89,8 +97,17 @@ fn report(
             .iter()
             .filter_map(|p| match &p.step {
                 Step::Adopt {
-                    item_id, update, ..
-                } => Some(json!({"recordId": p.record_id, "itemId": item_id, "update": update})),
+                    item_id,
+                    update,
+                    slug,
+                    new_slug,
+                } => Some(json!({
+                    "recordId": p.record_id,
+                    "itemId": item_id,
+                    "update": update,
+                    "slug": slug,
+                    "newSlug": new_slug,
+                })),
                 _ => None,
             })
             .collect();
@@ -108,6 +125,12 @@ fn report(
             "update": counts.update,
             "unchanged": counts.unchanged,
             "orphans": counts.orphans,
+            "slugChanges": counts.slug_changes,
+            "unresolvedFiles": plan
+                .unresolved_files
+                .iter()
+                .map(|(record, handle)| json!({"recordId": record, "handle": handle}))
+                .collect::<Vec<_>>(),
             "createIds": plan.ids("create"),
             "updateIds": plan.ids("update"),
             "adoptions": adoptions,
@@ -146,6 +169,13 @@ fn report(
         "  unchanged  {:>6}  items that already hold their record's content",
         counts.unchanged
     );
+    if counts.slug_changes > 0 {
+        println!(
+            "  note: {} adopted items {verb} get their record's slug, so their URL changes \
+             (a slugTemplate that gives the items' present slugs keeps the URLs)",
+            counts.slug_changes
+        );
+    }
     println!(
         "  orphans    {:>6}  items no record holds{}",
         counts.orphans,
@@ -163,7 +193,20 @@ fn report(
     if plan.without_id > 0 {
         println!("  {} records had no id and were skipped", plan.without_id);
     }
+    if !plan.unresolved_files.is_empty() {
+        println!(
+            "  {} files had no public URL from SmartSuite: their records are written without them",
+            plan.unresolved_files.len()
+        );
+    }
     if let Some(applied) = applied {
+        if applied.adoptions_skipped > 0 {
+            println!(
+                "  {} adoptions skipped: the record or the item was written since the plan; \
+                 their records are queued for the worker to settle",
+                applied.adoptions_skipped
+            );
+        }
         println!(
             "done: {} adopted, {} queued for the worker, {} already queued{}",
             applied.adopted,

@@ -374,6 +374,17 @@ fn match_on_a_field_needs_a_text_or_number_field_that_exists_and_a_source() {
         matches!(&p[..], [MappingProblem::InvalidExpression { at, .. }] if at == "match.source"),
         "{p:?}"
     );
+    for empty in ["\"\"", "\"   \""] {
+        let p = problems(&with_match(&format!(
+            r#"{{"on": "field", "webflowField": "sku", "source": {empty}}}"#
+        )));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].to_string().contains("match") && p[0].to_string().contains("source"),
+            "an empty source names where: {}",
+            p[0]
+        );
+    }
 }
 
 #[test]

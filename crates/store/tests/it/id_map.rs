@@ -199,3 +199,44 @@ async fn holders_and_entries_tell_which_items_belong_to_records() {
     records.sort();
     assert_eq!(records, ["a", "b"]);
 }
+
+#[tokio::test]
+async fn an_adoption_is_written_only_where_neither_the_record_nor_the_item_has_an_entry() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 1).await;
+    let mut conn = store.get().await.unwrap();
+    let connection = common::connection(&mut conn).await;
+    let key = |record| RecordKey::smartsuite(connection, record);
+
+    assert!(
+        id_map::adopt(&mut conn, key("a"), "item-a", Some("a"), None)
+            .await
+            .unwrap()
+    );
+    let a = id_map::lookup(&mut conn, key("a")).await.unwrap().unwrap();
+    assert_eq!(
+        (a.state, a.webflow_item_id.as_deref()),
+        (IdMapState::Synced, Some("item-a"))
+    );
+    // The record has an entry by now (the worker wrote it): nothing changes.
+    id_map::record_intent(&mut conn, key("b"), "b")
+        .await
+        .unwrap();
+    assert!(
+        !id_map::adopt(&mut conn, key("b"), "item-b", Some("b"), None)
+            .await
+            .unwrap()
+    );
+    let b = id_map::lookup(&mut conn, key("b")).await.unwrap().unwrap();
+    assert_eq!((b.state, b.webflow_item_id), (IdMapState::Creating, None));
+    // The item is another record's: not given a second one.
+    assert!(
+        !id_map::adopt(&mut conn, key("c"), "item-a", Some("a"), None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(id_map::lookup(&mut conn, key("c")).await.unwrap(), None);
+    // The unique index holds for every writer, not only adopt.
+    let refused = id_map::mark_synced(&mut conn, key("d"), "item-a", None, None).await;
+    assert!(refused.is_err(), "{refused:?}");
+}

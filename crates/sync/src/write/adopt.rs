@@ -44,7 +44,19 @@ impl<'a> Batch<'a> {
             }
         };
         for Unknown { mut write, slug } in unknown {
-            match found.get(&slug) {
+            // An item with the slug that belongs to another record is not this create's.
+            let item = match found.get(&slug) {
+                Some(item) => match self.owned_elsewhere(&write, item).await {
+                    Ok(false) => Some(item),
+                    Ok(true) => None,
+                    Err(f) => {
+                        self.finish(write.event.id, f);
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            match item {
                 Some(item) => {
                     tracing::info!(connection_id = %self.ctx.id().0, event_id = %write.event.id.0, "adopted the item an earlier create made");
                     plan.updates.push(Update {

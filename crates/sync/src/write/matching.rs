@@ -1,8 +1,10 @@
 //! Matching: a record the id map does not know may already have its item in the collection (a
 //! site built before the sync started). By the mapping's `match`, that item is adopted instead
 //! of duplicated: the id map is written, and the item is updated only when it does not already
-//! hold the record's content. An item another record holds is not taken; the record is created
-//! (its slug then gets a suffix).
+//! hold the record's content. An item another record holds, or whose slug another record's
+//! entry names (that record's create may be in flight), is not taken: the record is created
+//! (its slug then gets a suffix). A unique index on the id map keeps an item to one record
+//! even if two adoptions race.
 //!
 //! - On a field (`{"on": "field"}`), the item whose field holds the record's key is looked up
 //!   before creating, in the collection read once per context (100 items a call) and kept
@@ -15,7 +17,7 @@
 use std::collections::HashSet;
 
 use suiteflow_mapper::MatchOn;
-use suiteflow_store::id_map;
+use suiteflow_store::id_map::{self, IdMapEntry};
 use suiteflow_webflow_client::Item;
 
 use super::plan::{Plan, Update};
@@ -90,27 +92,58 @@ impl<'a> Batch<'a> {
             })
             .collect();
         drop(guard);
-        let held = self.held(candidates.iter().flatten()).await?;
+        let holders = self.holders(candidates.iter().flatten()).await?;
         // Two records of one batch never adopt the same item: the first does.
         let mut taken = HashSet::new();
-        Ok(candidates
-            .into_iter()
-            .map(|c| c.filter(|item| !held.contains(&item.id) && taken.insert(item.id.clone())))
+        Ok(fresh
+            .iter()
+            .zip(candidates)
+            .map(|(w, c)| {
+                c.filter(|item| {
+                    let held = holders.iter().any(|e| {
+                        e.webflow_item_id.as_deref() == Some(&item.id) && !e.is_of(w.key())
+                    });
+                    !held && taken.insert(item.id.clone())
+                })
+            })
             .collect())
     }
 
-    /// Which of `items` another record's id map entry holds.
-    async fn held(&self, items: impl Iterator<Item = &Item>) -> Result<HashSet<String>, Failure> {
+    /// The id map entries holding any of `items`.
+    async fn holders(
+        &self,
+        items: impl Iterator<Item = &Item>,
+    ) -> Result<Vec<IdMapEntry>, Failure> {
         let ids: Vec<&str> = items.map(|i| i.id.as_str()).collect();
         if ids.is_empty() {
-            return Ok(HashSet::new());
+            return Ok(Vec::new());
         }
         let mut conn = self.store.get().await?;
-        let holders = id_map::holders(&mut conn, self.ctx.id(), &ids).await?;
-        Ok(holders
-            .into_iter()
-            .filter_map(|e| e.webflow_item_id)
-            .collect())
+        Ok(id_map::holders(&mut conn, self.ctx.id(), &ids).await?)
+    }
+
+    /// Whether `item` belongs to another record than `w`'s: another entry holds it, or another
+    /// entry names its slug (that record's create may be in flight, its item not yet known).
+    pub(super) async fn owned_elsewhere(
+        &self,
+        w: &Write<'a>,
+        item: &Item,
+    ) -> Result<bool, Failure> {
+        if self
+            .holders(std::iter::once(item))
+            .await?
+            .iter()
+            .any(|e| !e.is_of(w.key()))
+        {
+            return Ok(true);
+        }
+        let Some(slug) = item.slug() else {
+            return Ok(false);
+        };
+        let mut conn = self.store.get().await?;
+        Ok(!id_map::others_with_slug(&mut conn, w.key(), slug)
+            .await?
+            .is_empty())
     }
 }
 
@@ -130,7 +163,7 @@ impl<'a> Batch<'a> {
         let Some(item) = self.find_by_slug(slug).await? else {
             return Ok(None);
         };
-        if !self.held(std::iter::once(&item)).await?.is_empty() {
+        if self.owned_elsewhere(w, &item).await? {
             return Ok(None);
         }
         tracing::info!(connection_id = %self.ctx.id().0, event_id = %w.event.id.0, item_id = %item.id, "adopting the item that already holds this record's slug");

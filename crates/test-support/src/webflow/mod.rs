@@ -41,6 +41,8 @@ pub struct WebflowConfig {
     /// Requests allowed per token per `rate_window` (Webflow: 60 or 120 per minute).
     pub rate_limit: u32,
     pub rate_window: Duration,
+    /// Tokens with a limit of their own (another plan), instead of `rate_limit`.
+    pub token_limits: HashMap<String, u32>,
     /// Reject a PATCH that re-sends the item's own unchanged slug, as Webflow was reported to.
     pub reject_unchanged_slug_in_patch: bool,
 }
@@ -51,6 +53,7 @@ impl Default for WebflowConfig {
             tokens: vec!["wf-test-token".to_owned()],
             rate_limit: 60,
             rate_window: Duration::from_secs(60),
+            token_limits: HashMap::new(),
             reject_unchanged_slug_in_patch: true,
         }
     }
@@ -190,6 +193,13 @@ impl WebflowStandIn {
     /// The site's primary CMS locale id.
     pub fn cms_locale_id(&self) -> String {
         lock(&self.state).cms_locale_id.clone()
+    }
+
+    /// Accepts `token` too, with its own limit per window (a site on another plan).
+    pub fn add_token_with_limit(&self, token: &str, limit: u32) {
+        let mut state = lock(&self.state);
+        state.config.tokens.push(token.to_owned());
+        state.config.token_limits.insert(token.to_owned(), limit);
     }
 
     /// Refuses every request with `token` for `duration`, each with a 429 whose `Retry-After`

@@ -83,7 +83,8 @@ pub(super) fn handle(state: &Mutex<State>, call: &Call) -> Outgoing {
         return error(401, "not_authorized", "Request not authorized", json!([]));
     };
     // per-token fixed window
-    let (limit, window) = (state.config.rate_limit, state.config.rate_window);
+    let limit = (state.config.token_limits.get(token).copied()).unwrap_or(state.config.rate_limit);
+    let window = state.config.rate_window;
     let now = Instant::now();
     if let Some(until) = state
         .blocked

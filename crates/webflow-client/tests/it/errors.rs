@@ -18,7 +18,7 @@ async fn duplicate_slug_is_slug_taken() {
         .await
         .unwrap_err();
     match &err {
-        Error::SlugTaken { slug, details } => {
+        Error::SlugTaken { slug, details, .. } => {
             assert_eq!(slug, "dup");
             assert_eq!(details[0].param.as_deref(), Some("slug"));
         }

@@ -149,6 +149,73 @@ async fn a_backfill_into_a_filled_collection_adopts_every_item_and_creates_none(
     );
     let lamp = p.wf.item_by_slug(&p.collection, "old-lamp").unwrap();
     assert_eq!(lamp["isArchived"], true, "{lamp}");
+    assert!(
+        !p.wf
+            .live_items(&p.collection)
+            .iter()
+            .any(|i| i["fieldData"]["slug"] == "old-lamp"),
+        "the archived orphan is off the live site too"
+    );
+
+    // An item deleted in Webflow since it was written is not "unchanged": it is written again.
+    let chair_0 = id_of_slug(&items, "chair-0").unwrap();
+    p.wf.clear_requests();
+    let client_delete = p
+        .http
+        .delete(format!(
+            "{}/collections/{}/items/{chair_0}",
+            p.wf.base_url().as_str().trim_end_matches('/'),
+            p.collection
+        ))
+        .bearer_auth(p.wf.token())
+        .send()
+        .await
+        .unwrap();
+    assert!(client_delete.status().is_success(), "{client_delete:?}");
+    let again = p.cli(&["backfill", &p.connection.0.to_string(), "--dry-run"]);
+    assert_eq!(
+        (&again["update"], &again["unchanged"]),
+        (&json!(1), &json!(n - 1)),
+        "{again}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_item_whose_slug_another_records_create_names_is_not_adopted() {
+    let p = Pipeline::start().await;
+    p.wf.seed_items(
+        &p.collection,
+        vec![json!({"name": "Stool", "slug": "stool", "price": 7})],
+        true,
+    )
+    .unwrap();
+    // rec_first's create of "stool" is in flight (its outcome unknown): the item may be its.
+    let store = p.store().await;
+    let mut conn = store.get().await.unwrap();
+    suiteflow_store::id_map::record_intent(
+        &mut conn,
+        suiteflow_store::RecordKey::smartsuite(p.connection, "rec_first"),
+        "stool",
+    )
+    .await
+    .unwrap();
+    p.accept(
+        "record_created",
+        "rec_second",
+        json!({"title": "Stool", "price": "7"}),
+        "k1",
+    )
+    .await;
+    p.sync().await;
+    let [event] = p.events_of("rec_second").await.try_into().unwrap();
+    assert_eq!(event.status, EventStatus::Success);
+    let items = p.items();
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(
+        event.webflow_item_id,
+        id_of_slug(&items, "stool-1"),
+        "the second record got its own item"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -109,10 +109,16 @@ async fn main() -> anyhow::Result<()> {
     };
 
     let started = Instant::now();
-    let plan =
-        suiteflow_sync::backfill::plan(&store, &connector, &connection, &mapping, &mut |_, _| {})
-            .await
-            .map_err(|e| anyhow::anyhow!("planning: {e}"))?;
+    let plan = suiteflow_sync::backfill::plan(
+        &store,
+        &connector,
+        &connection,
+        &mapping,
+        1000,
+        &mut |_, _| {},
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("planning: {e}"))?;
     let planned_in = started.elapsed();
     let counts = plan.counts();
     println!(
@@ -124,9 +130,10 @@ async fn main() -> anyhow::Result<()> {
         counts.unchanged,
         counts.orphans
     );
-    let applied = suiteflow_sync::backfill::apply(&store, &connector, &connection, &plan, false)
-        .await
-        .map_err(|e| anyhow::anyhow!("carrying out the plan: {e}"))?;
+    let applied =
+        suiteflow_sync::backfill::apply(&store, &connector, &connection, &plan, false, 200)
+            .await
+            .map_err(|e| anyhow::anyhow!("carrying out the plan: {e}"))?;
     println!(
         "carried out: {} adopted, {} queued",
         applied.adopted, applied.enqueued

@@ -12,19 +12,18 @@ use suiteflow_smartsuite_client::ListRecords;
 use suiteflow_store::id_map::{self, RecordKey, SMARTSUITE};
 use suiteflow_store::queue::{NewEvent, enqueue_many};
 use suiteflow_store::{Connection, ConnectionId, IdMapState, Store};
-use suiteflow_webflow_client::{Item, ItemData, ItemUpdate};
+use suiteflow_webflow_client::Item;
 
 use crate::budget::SmartSuiteBudget;
 use crate::connect::{Clients, Connector, compile};
 use crate::failure::Failure;
 use crate::index::{CollectionIndex, holds};
 use crate::resolve::resolve;
-use crate::write::BULK_LIMIT;
+
+mod prune;
 
 /// `event_type` of backfilled events: an upsert, like a push's `record_updated`.
 pub const BACKFILL_EVENT_TYPE: &str = "record_updated";
-/// SmartSuite records read per call.
-const PAGE_SIZE: u32 = 1000;
 
 /// What a record needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,11 +31,13 @@ pub enum Step {
     /// No item holds it: the worker creates one.
     Create,
     /// An existing item matches it and no other record holds that item: it becomes the
-    /// record's; `update` when it does not already hold the record's content.
+    /// record's; `update` when it does not already hold the record's content. `new_slug`: the
+    /// record's slug, when the update gives the item another one (and so another URL).
     Adopt {
         item_id: String,
         slug: Option<String>,
         update: bool,
+        new_slug: Option<String>,
     },
     /// Its item holds older content: the worker updates it.
     Update { item_id: String },
@@ -63,6 +64,9 @@ pub struct Plan {
     pub unmappable: Vec<(String, String)>,
     /// Records SmartSuite listed without an id.
     pub without_id: u64,
+    /// Files whose public URL SmartSuite would not give, as (record id, file handle): the
+    /// records are written without them (a warning), as the worker would.
+    pub unresolved_files: Vec<(String, String)>,
     /// What the mapping does to an item whose record is gone (applied to orphans on `prune`).
     pub delete_behavior: DeleteBehavior,
 }
@@ -78,6 +82,8 @@ pub struct Counts {
     pub update: usize,
     pub unchanged: usize,
     pub orphans: usize,
+    /// Adopted items whose slug (URL) the update changes.
+    pub slug_changes: usize,
 }
 
 impl Plan {
@@ -89,9 +95,14 @@ impl Plan {
         for planned in &self.records {
             match planned.step {
                 Step::Create => counts.create += 1,
-                Step::Adopt { update, .. } => {
+                Step::Adopt {
+                    update,
+                    ref new_slug,
+                    ..
+                } => {
                     counts.adopt += 1;
                     counts.update += usize::from(update);
+                    counts.slug_changes += usize::from(new_slug.is_some());
                 }
                 Step::Update { .. } => counts.update += 1,
                 Step::Unchanged { .. } => counts.unchanged += 1,
@@ -115,13 +126,14 @@ impl Plan {
     }
 }
 
-/// Reads both sides and plans. Writes nothing anywhere. `progress` hears how many SmartSuite
-/// records were read out of how many.
+/// Reads both sides (SmartSuite records `page_size` a call, up to 1,000) and plans. Writes
+/// nothing anywhere. `progress` hears how many SmartSuite records were read out of how many.
 pub async fn plan(
     store: &Store,
     connector: &Connector,
     connection: &Connection,
     mapping: &suiteflow_store::Mapping,
+    page_size: u32,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Plan, Failure> {
     let session = connector.session(store, connection)?;
@@ -141,7 +153,7 @@ pub async fn plan(
         field,
     )
     .await?;
-    let records = read_records(clients, smartsuite, connection, progress).await?;
+    let records = read_records(clients, smartsuite, connection, page_size, progress).await?;
     let entries: HashMap<String, id_map::IdMapEntry> = {
         let mut conn = store.get().await?;
         id_map::entries_of(&mut conn, connection.id)
@@ -156,6 +168,9 @@ pub async fn plan(
         .filter(|e| e.state != IdMapState::Deleted)
         .filter_map(|e| e.webflow_item_id.clone())
         .collect();
+    // Slugs the id map gives records: an item with one is that record's (its create may be in
+    // flight, the item id not yet known), neither adopted by another record nor an orphan.
+    let named: HashSet<&str> = entries.values().filter_map(|e| e.slug.as_deref()).collect();
     let mut plan = Plan {
         delete_behavior: compiled.delete_behavior(),
         ..Plan::default()
@@ -175,6 +190,10 @@ pub async fn plan(
             lookups,
         )
         .await?;
+        plan.unresolved_files.extend(
+            (resolution.unresolved_files.iter())
+                .map(|(handle, _)| (record_id.clone(), handle.clone())),
+        );
         let mapped =
             match compiled.map_record_with_id(&value, Some(&record_id), &resolution.resolvers) {
                 Ok(mapped) => mapped,
@@ -188,7 +207,9 @@ pub async fn plan(
         let step = match entry {
             Some(e) if e.state == IdMapState::Synced && e.webflow_item_id.is_some() => {
                 let item_id = e.webflow_item_id.clone().unwrap_or_default();
-                if e.field_data_hash.as_deref() == Some(hash.as_str()) {
+                // An item deleted in Webflow since is written again (the worker recreates it).
+                let present = index.items().any(|i| i.id == item_id);
+                if present && e.field_data_hash.as_deref() == Some(hash.as_str()) {
                     Step::Unchanged { item_id }
                 } else {
                     Step::Update { item_id }
@@ -204,13 +225,21 @@ pub async fn plan(
                         .and_then(|key| index.by_key(&key)),
                     MatchOn::None => None,
                 };
-                match found.filter(|item| !held.contains(&item.id)) {
+                let free = |item: &&Item| {
+                    !held.contains(&item.id) && item.slug().is_none_or(|s| !named.contains(s))
+                };
+                match found.filter(free) {
                     Some(item) => {
                         held.insert(item.id.clone());
+                        let update = !holds(item, &mapped);
+                        let slug = item.slug().map(str::to_owned);
+                        let new_slug = (update && slug.as_deref() != Some(mapped.slug.as_str()))
+                            .then(|| mapped.slug.as_str().to_owned());
                         Step::Adopt {
                             item_id: item.id.clone(),
-                            slug: item.slug().map(str::to_owned),
-                            update: !holds(item, &mapped),
+                            slug,
+                            update,
+                            new_slug,
                         }
                     }
                     None => Step::Create,
@@ -230,6 +259,7 @@ pub async fn plan(
     plan.orphans = index
         .items()
         .filter(|item| !held.contains(&item.id))
+        .filter(|item| item.slug().is_none_or(|s| !named.contains(s)))
         .cloned()
         .collect();
     plan.orphans.sort_by(|a, b| a.id.cmp(&b.id));
@@ -240,6 +270,7 @@ async fn read_records(
     clients: &Clients,
     budget: &SmartSuiteBudget<'_>,
     connection: &Connection,
+    page_size: u32,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Vec<Map<String, Value>>, Failure> {
     let mut records = Vec::new();
@@ -253,7 +284,7 @@ async fn read_records(
                     &connection.smartsuite_table_id,
                     &body,
                     offset,
-                    PAGE_SIZE,
+                    page_size,
                 ),
             )
             .await?;
@@ -273,6 +304,10 @@ async fn read_records(
 pub struct Applied {
     /// Items adopted into the id map.
     pub adopted: usize,
+    /// Adoptions not made because the record, or the item, had an entry by then (the worker
+    /// wrote it since the plan): the record's event is queued instead, for the worker to
+    /// settle.
+    pub adoptions_skipped: usize,
     /// Events queued for the worker (creates and updates).
     pub enqueued: usize,
     /// Events that were already queued with the same content (a backfill run again).
@@ -281,8 +316,9 @@ pub struct Applied {
     pub pruned: usize,
 }
 
-/// Carries out `plan`: adopts the matched items in the id map, queues an event for every
-/// record whose item needs content (created or updated by the worker), and, with `prune`,
+/// Carries out `plan`: adopts the matched items in the id map (only where neither the record
+/// nor the item has an entry yet), queues an event for every record whose item needs content
+/// (created or updated by the worker) in statements of `batch_size`, and, with `prune`,
 /// applies the mapping's `deleteBehavior` to the orphans.
 pub async fn apply(
     store: &Store,
@@ -290,6 +326,7 @@ pub async fn apply(
     connection: &Connection,
     plan: &Plan,
     prune: bool,
+    batch_size: usize,
 ) -> Result<Applied, Failure> {
     let mut applied = Applied::default();
     let mut events = Vec::new();
@@ -301,11 +338,16 @@ pub async fn apply(
                 item_id,
                 slug,
                 update,
+                ..
             } => {
                 let hash = (!update).then_some(planned.hash.as_str());
-                id_map::mark_synced(&mut conn, key, item_id, slug.as_deref(), hash).await?;
-                applied.adopted += 1;
-                if *update {
+                let adopted = id_map::adopt(&mut conn, key, item_id, slug.as_deref(), hash).await?;
+                if adopted {
+                    applied.adopted += 1;
+                } else {
+                    applied.adoptions_skipped += 1;
+                }
+                if *update || !adopted {
                     events.push(record_event(
                         connection.id,
                         &planned.record_id,
@@ -323,7 +365,7 @@ pub async fn apply(
             Step::Unchanged { .. } => {}
         }
     }
-    for chunk in events.chunks(200) {
+    for chunk in events.chunks(batch_size.max(1)) {
         for outcome in enqueue_many(&mut conn, chunk).await? {
             if outcome.is_duplicate() {
                 applied.already_queued += 1;
@@ -334,7 +376,7 @@ pub async fn apply(
     }
     drop(conn);
     if prune && !plan.orphans.is_empty() {
-        applied.pruned = prune_orphans(store, connector, connection, plan).await?;
+        applied.pruned = prune::prune_orphans(store, connector, connection, plan).await?;
     }
     Ok(applied)
 }
@@ -358,60 +400,4 @@ pub fn record_event(
         }));
     event.payload_hash = Some(hash);
     event
-}
-
-/// Archives, unpublishes or deletes the orphans in bulk calls, as `deleteBehavior` says.
-async fn prune_orphans(
-    store: &Store,
-    connector: &Connector,
-    connection: &Connection,
-    plan: &Plan,
-) -> Result<usize, Failure> {
-    let session = connector.session(store, connection)?;
-    let (webflow, budget) = (&session.clients.webflow, &session.webflow);
-    let collection = &connection.webflow_collection_id;
-    for chunk in plan.orphans.chunks(BULK_LIMIT) {
-        let ids: Vec<String> = chunk.iter().map(|i| i.id.clone()).collect();
-        match plan.delete_behavior {
-            DeleteBehavior::Archive => {
-                let updates: Vec<ItemUpdate> = ids
-                    .iter()
-                    .map(|id| {
-                        let mut data = ItemData::new(Map::new());
-                        data.is_archived = Some(true);
-                        ItemUpdate {
-                            id: id.clone(),
-                            data,
-                        }
-                    })
-                    .collect();
-                budget
-                    .call(webflow.update_items(
-                        collection,
-                        &updates,
-                        suiteflow_webflow_client::Target::Staged,
-                    ))
-                    .await?;
-            }
-            DeleteBehavior::Unpublish => {
-                budget
-                    .call(webflow.unpublish_items(collection, &ids))
-                    .await?;
-            }
-            DeleteBehavior::Delete => {
-                let live: Vec<String> = chunk
-                    .iter()
-                    .filter(|i| i.last_published.is_some())
-                    .map(|i| i.id.clone())
-                    .collect();
-                if !live.is_empty() {
-                    budget
-                        .call(webflow.unpublish_items(collection, &live))
-                        .await?;
-                }
-                budget.call(webflow.delete_items(collection, &ids)).await?;
-            }
-        }
-    }
-    Ok(plan.orphans.len())
 }
