@@ -1,6 +1,6 @@
-//! Housekeeping, one worker at a time (by lock): purge finished events past retention, and
-//! queue a keep-alive pull for every SmartSuite webhook not pulled for a day (SmartSuite
-//! expires a webhook that is not read for 7 days).
+//! Housekeeping, one worker at a time (by lock): purge finished events past retention, queue a
+//! keep-alive pull for every SmartSuite webhook not pulled for a day (SmartSuite expires a
+//! webhook that is not read for 7 days), and forget expired SmartSuite file URLs.
 
 use std::time::Duration;
 
@@ -48,9 +48,15 @@ impl Worker {
             })
             .collect();
         suiteflow_store::queue::enqueue_many(&mut conn, &pulls).await?;
+        let expired_urls = suiteflow_store::purge_expired_file_urls(&mut conn).await?;
         suiteflow_store::release_lock(&mut conn, MAINTENANCE_LOCK, &self.id).await?;
-        if purged > 0 || !pulls.is_empty() {
-            tracing::info!(purged, keep_alive_pulls = pulls.len(), "maintenance done");
+        if purged > 0 || !pulls.is_empty() || expired_urls > 0 {
+            tracing::info!(
+                purged,
+                keep_alive_pulls = pulls.len(),
+                expired_urls,
+                "maintenance done"
+            );
         }
         Ok(())
     }

@@ -28,6 +28,15 @@ pub async fn file_urls(
     Ok(rows.into_iter().collect())
 }
 
+/// Forgets the URLs that expired; returns how many.
+pub async fn purge_expired_file_urls(conn: &mut AsyncPgConnection) -> Result<usize, StoreError> {
+    Ok(
+        diesel::delete(file_urls::table.filter(file_urls::expires_at.le(diesel::dsl::now)))
+            .execute(conn)
+            .await?,
+    )
+}
+
 /// Keeps `url` for `handle` until `expires_at`.
 pub async fn put_file_url(
     conn: &mut AsyncPgConnection,

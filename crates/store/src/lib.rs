@@ -33,7 +33,7 @@ pub use connections::{
     set_events_cursor, update_connection,
 };
 pub use error::StoreError;
-pub use files::{file_urls, put_file_url};
+pub use files::{file_urls, purge_expired_file_urls, put_file_url};
 pub use id_map::{IdMapEntry, RecordKey, SMARTSUITE};
 pub use ids::{ConnectionId, EventId};
 pub use listener::{Listener, Wakeup};

@@ -79,3 +79,48 @@ async fn finished_events_past_retention_are_purged_and_dead_letters_kept() {
     left.sort();
     assert_eq!(left, ["r1", "r2"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_file_urls_are_forgotten_and_live_ones_kept() {
+    let p = World::start().await;
+    let store = p.store().await;
+    let mut conn = store.get().await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    suiteflow_store::put_file_url(
+        &mut conn,
+        "old",
+        "https://x/old",
+        now - time::Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    suiteflow_store::put_file_url(
+        &mut conn,
+        "new",
+        "https://x/new",
+        now + time::Duration::days(1),
+    )
+    .await
+    .unwrap();
+    let known = suiteflow_store::file_urls(&mut conn, &["old", "new"])
+        .await
+        .unwrap();
+    assert_eq!(
+        known.keys().collect::<Vec<_>>(),
+        ["new"],
+        "an expired URL is not used"
+    );
+
+    p.worker.maintenance().await.unwrap();
+    assert_eq!(
+        suiteflow_store::purge_expired_file_urls(&mut conn)
+            .await
+            .unwrap(),
+        0,
+        "maintenance already removed the expired one"
+    );
+    let known = suiteflow_store::file_urls(&mut conn, &["old", "new"])
+        .await
+        .unwrap();
+    assert_eq!(known.get("new").map(String::as_str), Some("https://x/new"));
+}

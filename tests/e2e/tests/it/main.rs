@@ -4,6 +4,7 @@
 
 mod budgets;
 mod failures;
+mod files;
 mod first_contact;
 mod logs;
 mod processes;
