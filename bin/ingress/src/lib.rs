@@ -57,6 +57,7 @@ impl Application {
             settings.keys.clone(),
             settings.webhook.window(),
         );
+        state.follow_changes(settings.database.url.expose());
         metrics::handle();
         let max_body = settings.http.max_body_bytes;
         let server = HttpServer::new(move || {

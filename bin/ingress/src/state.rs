@@ -6,14 +6,16 @@ use std::time::Duration;
 
 use suiteflow_crypto::{Keyring, SecretString};
 use suiteflow_store::{
-    ConnectionId, ConnectionStatus, SecretColumn, Store, StoreError, WebhookScheme,
+    ConnectionChange, ConnectionId, ConnectionStatus, SecretColumn, Store, StoreError,
+    WebhookScheme,
 };
 use suiteflow_webhook_security::{Scheme, TimestampWindow, Verifier};
 
 use crate::commit::Committer;
 
 /// How long a connection's settings (and decrypted secret) are trusted before being read again.
-/// A paused or rotated connection takes at most this long to be seen.
+/// A change to a connection is seen at once (its notification drops the cached copy); this is
+/// the fallback when the notification is lost.
 pub const CACHE_TTL: Duration = Duration::from_secs(5);
 const CACHE_CAPACITY: u64 = 10_000;
 
@@ -68,6 +70,22 @@ impl AppState {
             window,
             hooks,
         }
+    }
+
+    /// Drops a connection's cached copy as soon as it changes (a pause, a resume, an archive, a
+    /// rotated secret, a new SmartSuite webhook), from the database's notifications on a
+    /// connection of its own; every copy when some may have been missed.
+    pub fn follow_changes(&self, database_url: &str) {
+        let mut changes = suiteflow_store::follow_connection_changes(database_url);
+        let hooks = self.hooks.clone();
+        tokio::spawn(async move {
+            while let Some(change) = changes.recv().await {
+                match change {
+                    ConnectionChange::Changed(id) => hooks.invalidate(&id).await,
+                    ConnectionChange::Unknown => hooks.invalidate_all(),
+                }
+            }
+        });
     }
 
     /// The connection's verification settings, from the cache or the database (concurrent

@@ -36,7 +36,9 @@ pub use error::StoreError;
 pub use files::{file_urls, purge_expired_file_urls, put_file_url};
 pub use id_map::{IdMapEntry, RecordKey, SMARTSUITE};
 pub use ids::{ConnectionId, EventId};
-pub use listener::{Listener, Wakeup};
+pub use listener::{
+    CONNECTIONS_CHANNEL, ConnectionChange, Listener, Wakeup, follow_connection_changes,
+};
 pub use locks::{acquire_lock, release_lock};
 pub use mappings::{Mapping, NewMapping, get_mapping, set_mapping};
 pub use migrate::{MIGRATIONS, run_migrations};

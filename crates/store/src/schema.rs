@@ -167,6 +167,7 @@ diesel::table! {
         field_data_hash -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        files -> Nullable<Jsonb>,
     }
 }
 
@@ -185,6 +186,16 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         match_rule -> Nullable<Jsonb>,
+    }
+}
+
+diesel::table! {
+    pending_links (target_connection_id, target_record_id, connection_id, record_id) {
+        connection_id -> Uuid,
+        record_id -> Text,
+        target_connection_id -> Uuid,
+        target_record_id -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -212,12 +223,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_checks (connection_id) {
+        connection_id -> Uuid,
+        webhook_id -> Text,
+        status -> Text,
+        detail -> Nullable<Text>,
+        checked_at -> Timestamptz,
+        unhealthy_since -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(analytics_daily -> connections (connection_id));
 diesel::joinable!(audit_log -> connections (connection_id));
 diesel::joinable!(events -> connections (connection_id));
 diesel::joinable!(id_map -> connections (connection_id));
 diesel::joinable!(mappings -> connections (connection_id));
 diesel::joinable!(rate_limits -> connections (connection_id));
+diesel::joinable!(webhook_checks -> connections (connection_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     analytics_daily,
@@ -229,6 +252,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     file_urls,
     id_map,
     mappings,
+    pending_links,
     rate_buckets,
     rate_limits,
+    webhook_checks,
 );

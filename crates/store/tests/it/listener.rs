@@ -91,3 +91,64 @@ async fn events_enqueued_in_a_transaction_wake_workers_when_it_commits() {
         Wakeup::TimedOut
     );
 }
+
+#[tokio::test]
+async fn a_change_a_cache_holds_is_announced_and_a_health_update_is_not() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 2).await;
+    let mut conn = store.get().await.unwrap();
+    let connection = common::connection(&mut conn).await;
+    let mut changes = suiteflow_store::follow_connection_changes(db.url());
+    // Wait until the follower's LISTEN is in place.
+    for attempt in 0.. {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::Int8)]
+            n: i64,
+        }
+        let listening: Count = diesel_async::RunQueryDsl::get_result(
+            diesel::sql_query(
+                "SELECT count(*) AS n FROM pg_stat_activity \
+                 WHERE query = 'LISTEN suiteflow_connections' AND datname = current_database()",
+            ),
+            &mut conn,
+        )
+        .await
+        .unwrap();
+        if listening.n > 0 {
+            break;
+        }
+        assert!(attempt < 500, "the follower never listened");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // The worker's bookkeeping changes nothing a cache holds: no notification.
+    suiteflow_store::set_fingerprints(&mut conn, connection, "a", "b")
+        .await
+        .unwrap();
+    suiteflow_store::set_connection_status(
+        &mut conn,
+        connection,
+        suiteflow_store::ConnectionStatus::Paused,
+    )
+    .await
+    .unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), changes.recv())
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        Some(suiteflow_store::ConnectionChange::Changed(connection)),
+        "the status change, and nothing before it"
+    );
+    // Setting the same status again changes nothing.
+    suiteflow_store::set_connection_status(
+        &mut conn,
+        connection,
+        suiteflow_store::ConnectionStatus::Paused,
+    )
+    .await
+    .unwrap();
+    let none = tokio::time::timeout(Duration::from_millis(300), changes.recv()).await;
+    assert!(none.is_err(), "{none:?}");
+}

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
 mod budgets;
+mod connection_changes;
 mod failures;
 mod files;
 mod first_contact;
