@@ -1,6 +1,8 @@
 //! Housekeeping, one worker at a time (by lock): purge finished events past retention, queue a
 //! keep-alive pull for every SmartSuite webhook not pulled for a day (SmartSuite expires a
-//! webhook that is not read for 7 days), and forget expired SmartSuite file URLs.
+//! webhook that is not read for 7 days; paused connections and connections in error included),
+//! check (and repair) the SmartSuite webhooks due for a check, and forget expired SmartSuite
+//! file URLs.
 
 use std::time::Duration;
 
@@ -12,6 +14,9 @@ use crate::runner::Worker;
 const MAINTENANCE_LOCK: &str = "worker.maintenance";
 /// A SmartSuite webhook is kept alive by a pull at least this often.
 const KEEP_ALIVE_EVERY: time::Duration = time::Duration::days(1);
+/// Webhooks checked per maintenance run (a run every minute): the checks of many connections
+/// spread over several runs.
+const WEBHOOK_CHECKS_PER_RUN: i64 = 10;
 
 impl Worker {
     pub async fn maintenance(&self) -> Result<(), StoreError> {
@@ -49,15 +54,55 @@ impl Worker {
             .collect();
         suiteflow_store::queue::enqueue_many(&mut conn, &pulls).await?;
         let expired_urls = suiteflow_store::purge_expired_file_urls(&mut conn).await?;
+        let interval = time::Duration::try_from(self.settings.worker.webhook_check_interval)
+            .unwrap_or(time::Duration::HOUR);
+        let due = suiteflow_store::webhooks_due_for_check(
+            &mut conn,
+            OffsetDateTime::now_utc() - interval,
+            WEBHOOK_CHECKS_PER_RUN,
+        )
+        .await?;
+        drop(conn);
+        let checked = self.check_webhooks(&due).await;
+        let mut conn = self.store().get().await?;
         suiteflow_store::release_lock(&mut conn, MAINTENANCE_LOCK, &self.id).await?;
-        if purged > 0 || !pulls.is_empty() || expired_urls > 0 {
+        if purged > 0 || !pulls.is_empty() || expired_urls > 0 || checked > 0 {
             tracing::info!(
                 purged,
                 keep_alive_pulls = pulls.len(),
                 expired_urls,
+                webhooks_checked = checked,
                 "maintenance done"
             );
         }
         Ok(())
+    }
+
+    /// Checks (and repairs) each connection's SmartSuite webhook; returns how many were
+    /// checked. A check that fails is recorded as such and does not stop the others.
+    async fn check_webhooks(&self, due: &[suiteflow_store::Connection]) -> usize {
+        let mut checked = 0;
+        for connection in due {
+            let result = suiteflow_sync::webhooks::check_and_repair(
+                self.store(),
+                self.engine.connector(),
+                connection,
+                &self.settings.public_url,
+            )
+            .await;
+            match result {
+                Ok(Some(check)) => {
+                    checked += 1;
+                    if check.status != suiteflow_store::WebhookStatus::Ok {
+                        tracing::warn!(connection_id = %connection.id.0, status = %check.status, detail = %check.detail, "SmartSuite webhook is not healthy");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(connection_id = %connection.id.0, error = %e, "could not check the SmartSuite webhook");
+                }
+            }
+        }
+        checked
     }
 }

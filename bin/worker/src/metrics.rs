@@ -42,6 +42,18 @@ pub fn handle() -> &'static PrometheusHandle {
             "SmartSuite calls this month (UTC) by every replica, per API key"
         );
         metrics::describe_gauge!(
+            "smartsuite_webhook_status",
+            "Connections (not archived) by what the last check of their SmartSuite webhook found"
+        );
+        metrics::describe_gauge!(
+            "smartsuite_webhook_oldest_read_seconds",
+            "The longest any SmartSuite webhook has gone without a ListEvents (keep-alive or pull)"
+        );
+        metrics::describe_counter!(
+            "smartsuite_webhook_checks_total",
+            "SmartSuite webhook checks, by what they left the webhook as"
+        );
+        metrics::describe_gauge!(
             "smartsuite_monthly_quota",
             "SMARTSUITE_MONTHLY_QUOTA: the plan's SmartSuite calls per month"
         );
@@ -66,6 +78,15 @@ pub fn event_duration(seconds: f64) {
 
 pub fn connections(status: &'static str, count: i64) {
     metrics::gauge!("worker_connections", "status" => status).set(count as f64);
+}
+
+pub fn webhooks(health: &suiteflow_store::WebhookHealth) {
+    for (status, count) in &health.by_status {
+        metrics::gauge!("smartsuite_webhook_status", "status" => status.as_str())
+            .set(*count as f64);
+    }
+    metrics::gauge!("smartsuite_webhook_oldest_read_seconds")
+        .set(health.oldest_read.map_or(0.0, |d| d.as_secs_f64()));
 }
 
 pub fn queue(depth: i64, oldest_secs: f64) {

@@ -87,9 +87,14 @@ impl Worker {
         self.engine.store()
     }
 
-    /// Claims one batch, processes it, records the outcomes and returns the summary with the
-    /// queue's depth and oldest age after it (`worker --once`).
+    /// Runs the maintenance that is due, claims one batch, processes it, records the outcomes
+    /// and returns the summary with the queue's depth and oldest age after it
+    /// (`worker --once`).
     pub async fn run_once(&self) -> Result<Summary, StoreError> {
+        // A cron-run worker has no loop to run housekeeping: do what is due first.
+        if let Err(e) = self.maintenance().await {
+            tracing::warn!(error = %e, "maintenance failed");
+        }
         let summary = self.run_batch().await?;
         Ok(summary.with_queue(self.observe_queue().await?))
     }
@@ -168,6 +173,7 @@ impl Worker {
         for (status, count) in suiteflow_store::count_connections_by_status(&mut conn).await? {
             crate::metrics::connections(status.as_str(), count);
         }
+        crate::metrics::webhooks(&suiteflow_store::webhook_health(&mut conn).await?);
         Ok(queue)
     }
 

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use suiteflow_crypto::Keyring;
-use suiteflow_settings::parts::{ApiBases, RetryConfig};
+use suiteflow_settings::parts::{ApiBases, PublicUrl, RetryConfig};
 use suiteflow_settings::{Reader, integer_in, socket_addr};
 use suiteflow_store::DatabaseConfig;
 use suiteflow_telemetry::TelemetryConfig;
@@ -15,6 +15,9 @@ pub struct Settings {
     pub keys: Keyring,
     pub retry: RetryConfig,
     pub api: ApiBases,
+    /// `APP_URL`: where SmartSuite's notifications reach the ingress (a webhook registered
+    /// again by maintenance points there).
+    pub public_url: PublicUrl,
     pub worker: WorkerConfig,
     pub telemetry: TelemetryConfig,
 }
@@ -32,6 +35,9 @@ pub struct WorkerConfig {
     pub metrics_addr: SocketAddr,
     /// `EVENT_RETENTION_DAYS`: how long finished events are kept.
     pub retention_days: u32,
+    /// `WEBHOOK_CHECK_INTERVAL_SECS`: how often each connection's SmartSuite webhook is checked
+    /// (and repaired) by maintenance.
+    pub webhook_check_interval: Duration,
 }
 
 impl Settings {
@@ -40,6 +46,7 @@ impl Settings {
         let keys = Keyring::read(r);
         let retry = RetryConfig::read(r);
         let api = ApiBases::read(r);
+        let public_url = PublicUrl::read(r);
         let worker = WorkerConfig::read(r);
         let telemetry = TelemetryConfig::read(r);
         Some(Self {
@@ -47,6 +54,7 @@ impl Settings {
             keys: keys?,
             retry: retry?,
             api: api?,
+            public_url: public_url?,
             worker: worker?,
             telemetry: telemetry?,
         })
@@ -61,12 +69,15 @@ impl WorkerConfig {
         let default_addr = SocketAddr::from(([0, 0, 0, 0], 9090));
         let metrics_addr = r.with_default("WORKER_METRICS_ADDR", default_addr, socket_addr);
         let retention = r.with_default("EVENT_RETENTION_DAYS", 7, integer_in(1..=3650));
+        let webhook_check =
+            r.with_default("WEBHOOK_CHECK_INTERVAL_SECS", 3600, integer_in(5..=604_800));
         Some(Self {
             batch_size: u32::try_from(batch?).ok()?,
             concurrency: u32::try_from(concurrency?).ok()?,
             lease: Duration::from_millis(lease?),
             metrics_addr: metrics_addr?,
             retention_days: u32::try_from(retention?).ok()?,
+            webhook_check_interval: Duration::from_secs(webhook_check?),
         })
     }
 }

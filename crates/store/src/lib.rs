@@ -20,6 +20,7 @@ mod secrets;
 #[rustfmt::skip]
 pub mod schema;
 mod types;
+mod webhooks;
 
 pub use audit::{
     AuditEntry, DailyAnalytics, DailyCounts, add_daily, audit, daily_analytics, latest_audit,
@@ -56,3 +57,7 @@ pub use types::{
 
 /// Re-exported so callers name the same connection type the store's functions take.
 pub use diesel_async::{AsyncConnection, AsyncPgConnection};
+pub use webhooks::{
+    WebhookCheck, WebhookHealth, WebhookStatus, record_webhook_check, webhook_check,
+    webhook_health, webhooks_due_for_check,
+};

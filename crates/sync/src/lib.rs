@@ -12,6 +12,7 @@ mod outcome;
 pub mod preview;
 mod pull;
 pub mod resolve;
+pub mod webhooks;
 mod write;
 
 pub use connect::{ClientOptions, Clients, Connector, Schemas, Session};

@@ -7,9 +7,7 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
-use suiteflow_smartsuite_client::ListRecords;
 use suiteflow_store::ConnectionStatus;
-use suiteflow_store::queue::{NewEvent, enqueue_many};
 use suiteflow_sync::backfill::{self, Plan, Step};
 
 use crate::error::{CliResult, ResultExt as _, failure, refused};
@@ -254,57 +252,32 @@ async fn queue_everything(
     args: &BackfillArgs,
     connection: &suiteflow_store::Connection,
 ) -> CliResult {
-    let session = ctx.session(connection)?;
-    let table = connection.smartsuite_table_id.clone();
-    let body = ListRecords::default();
     let bar = progress_bar("queueing");
-    let (mut records, mut enqueued, mut unchanged, mut skipped) = (0u64, 0u64, 0u64, 0u64);
-    let mut offset = 0u64;
-    loop {
-        let page = session
-            .smartsuite
-            .call(
-                "records",
-                session
-                    .clients
-                    .smartsuite
-                    .list_records(&table, &body, offset, args.page_size),
-            )
-            .await
-            .or_fail(format!(
-                "listing SmartSuite records of table {table} (offset {offset})"
-            ))?;
-        bar.set_length(page.total);
-        let got = page.items.len() as u64;
-        let mut batch: Vec<NewEvent> = Vec::new();
-        for record in page.items {
-            let Some(id) = record.id().map(str::to_owned) else {
-                skipped += 1;
-                continue;
-            };
-            batch.push(backfill::record_event(connection.id, &id, &record.0));
-        }
-        for chunk in batch.chunks(args.batch_size as usize) {
-            let mut db = ctx.db().await?;
-            let outcomes = enqueue_many(&mut db, chunk)
-                .await
-                .or_fail("enqueueing records")?;
-            for outcome in outcomes {
-                if outcome.is_duplicate() {
-                    unchanged += 1;
-                } else {
-                    enqueued += 1;
-                }
-            }
-            records += chunk.len() as u64;
-            bar.set_position(records + skipped);
-            bar.set_message(format!("{enqueued} enqueued, {unchanged} unchanged"));
-        }
-        offset += got;
-        if got == 0 || offset >= page.total {
-            break;
-        }
-    }
+    let options = backfill::QueueAll {
+        page_size: args.page_size,
+        batch_size: args.batch_size as usize,
+    };
+    let queued = backfill::queue_all(&ctx.store, &ctx.connector, connection, &options, &mut |q| {
+        bar.set_length(q.total);
+        bar.set_position(q.read);
+        bar.set_message(format!(
+            "{} enqueued, {} unchanged",
+            q.enqueued, q.already_queued
+        ));
+    })
+    .await
+    .map_err(|e| {
+        failure(format!(
+            "queueing the records of table {}: {e}",
+            connection.smartsuite_table_id
+        ))
+    })?;
+    let (records, enqueued, unchanged, skipped) = (
+        queued.read - queued.without_id,
+        queued.enqueued,
+        queued.already_queued,
+        queued.without_id,
+    );
     bar.finish_and_clear();
 
     if ctx.json {

@@ -1,8 +1,7 @@
 //! `suiteflow connection …`
 
 use serde_json::{Value, json};
-use suiteflow_crypto::{SecretString, generate_secret};
-use suiteflow_smartsuite_client::{ALL_RECORD_EVENTS, NewWebhook, WebhookFilter};
+use suiteflow_crypto::generate_secret;
 use suiteflow_store::AsyncConnection as _;
 use suiteflow_store::{
     Connection, ConnectionChanges, ConnectionId, ConnectionStatus, NewConnection, SecretColumn,
@@ -35,12 +34,6 @@ pub async fn run(ctx: &CommandContext, command: ConnectionCommand) -> CliResult 
         }
         ConnectionCommand::Set(args) => set(ctx, args).await,
     }
-}
-
-fn notification_url(ctx: &CommandContext, id: ConnectionId, token: &SecretString) -> String {
-    ctx.settings
-        .public_url
-        .join(&format!("api/hooks/smartsuite/{id}/{}", token.expose()))
 }
 
 fn required_text(flag: &str, value: &str) -> CliResult<String> {
@@ -131,7 +124,9 @@ async fn create(ctx: &CommandContext, args: CreateArgs) -> CliResult {
         })
         .await
         .or_fail("storing the connection")?;
-    let notification = url_token.as_ref().map(|t| notification_url(ctx, id, t));
+    let notification = url_token
+        .as_ref()
+        .map(|t| suiteflow_sync::webhooks::notification_url(&ctx.settings.public_url, id, t));
 
     if ctx.json {
         let mut value = connection_json(&ctx.settings, &created);
@@ -413,22 +408,6 @@ async fn register_webhook(ctx: &CommandContext, reference: &str) -> CliResult {
     if connection.status == ConnectionStatus::Archived {
         return Err(refused(format!("connection {} is archived", connection.id)));
     }
-    let session = ctx.session(&connection)?;
-    let (client, budget) = (&session.clients.smartsuite, &session.smartsuite);
-    let solution = match connection.smartsuite_solution_id.clone() {
-        Some(solution) => solution,
-        None => budget
-            .call("table", client.get_table(&connection.smartsuite_table_id))
-            .await
-            .or_fail("looking up the SmartSuite table's solution")?
-            .solution
-            .ok_or_else(|| {
-                failure("SmartSuite did not say which solution the table belongs to: recreate the connection with --smartsuite-solution")
-            })?,
-    };
-    // The plaintext token is never stored, so each registration issues a fresh one.
-    let token = generate_secret(32);
-    let url = notification_url(ctx, connection.id, &token);
     if let Some(host) = ctx.settings.public_url.0.host_str()
         && matches!(host, "localhost" | "127.0.0.1" | "::1" | "[::1]")
     {
@@ -436,33 +415,18 @@ async fn register_webhook(ctx: &CommandContext, reference: &str) -> CliResult {
             "warning: APP_URL points at {host}: SmartSuite cannot reach it from the internet"
         );
     }
-    let new_webhook = NewWebhook {
-        solution_id: solution.clone(),
-        filter: WebhookFilter::applications(&[connection.smartsuite_table_id.as_str()]),
-        kinds: ALL_RECORD_EVENTS.iter().map(|k| (*k).to_string()).collect(),
-        notification_url: url.clone(),
-    };
-    let webhook = budget
-        .call("webhook", client.create_webhook(&new_webhook))
-        .await
-        .or_fail("creating the SmartSuite webhook")?;
-    let webhook_id = webhook
-        .webhook_id
-        .clone()
-        .ok_or_else(|| failure("SmartSuite created a webhook but returned no webhook_id"))?;
-    let changes = ConnectionChanges {
-        smartsuite_solution_id: Some(Some(solution)),
-        smartsuite_webhook_id: Some(Some(webhook_id.clone())),
-        smartsuite_webhook_token_hash: Some(Some(url_token_hash(token.expose()))),
-        // a new webhook has its own event stream
-        smartsuite_events_cursor: Some(None),
-        smartsuite_webhook_kept_alive_at: Some(None),
-        ..ConnectionChanges::default()
-    };
-    let mut db = ctx.db().await?;
-    suiteflow_store::update_connection(&mut db, connection.id, &changes)
-        .await
-        .or_fail("storing the webhook id")?;
+    let session = ctx.session(&connection)?;
+    let (client, budget) = (&session.clients.smartsuite, &session.smartsuite);
+    let registered = suiteflow_sync::webhooks::register(
+        &ctx.store,
+        &connection,
+        client,
+        budget,
+        &ctx.settings.public_url,
+    )
+    .await
+    .map_err(|e| failure(format!("registering the SmartSuite webhook: {e}")))?;
+    let (webhook_id, url) = (registered.webhook_id, registered.url);
     let mut replaced = None;
     if let Some(old) = connection
         .smartsuite_webhook_id

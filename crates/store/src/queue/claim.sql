@@ -1,5 +1,7 @@
 -- Claims up to $2 events for worker $1 with a lease of $3 milliseconds, in one statement.
--- Work is taken round-robin across the active connections: each connection's claimable events
+-- Pulls are claimed for every connection that is not archived (a paused connection's pulls
+-- keep its SmartSuite webhook alive; the record events they queue wait), record events only for
+-- active ones. Work is taken round-robin across connections: each connection's claimable events
 -- are read in queue order (events_claim_connection_idx) and the batch takes every connection's
 -- first event, then every connection's second, and so on, so one connection's backlog never
 -- holds another's change back by more than one batch. Claimable are
@@ -18,10 +20,11 @@
 WITH ready AS (
     SELECT c.id,
            c.sync_delay_ms,
-           rate_bucket_open('webflow:' || c.webflow_token_fingerprint)
+           c.status = 'active'
+               AND rate_bucket_open('webflow:' || c.webflow_token_fingerprint)
                AND rate_bucket_open('webflow-cap:' || c.id::text) AS webflow_open
     FROM connections c
-    WHERE c.status = 'active'
+    WHERE c.status <> 'archived'
 ),
 candidates AS (
     SELECT t.id, t.seq, t.superseded,

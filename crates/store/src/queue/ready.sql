@@ -1,4 +1,5 @@
--- The queue's two figures over the waiting events (queued or failed) of active connections:
+-- The queue's two figures over the waiting events (queued or failed) of active connections,
+-- and the pulls of paused connections and connections in error (claimed too: see claim.sql):
 -- `depth` counts those a worker could claim now (due: no `retry_after`, or one that has passed;
 -- past its connection's sync delay; and, for a record event, its connection's Webflow budget
 -- open; an event rescheduled after a 429 or a connection failure is queued but not yet due), the
@@ -16,5 +17,5 @@ SELECT count(*) FILTER (
        (extract(epoch FROM now() - min(e.queued_at)) * 1000)::bigint AS oldest_ms
 FROM events e
 JOIN connections c ON c.id = e.connection_id
-WHERE c.status = 'active'
+WHERE (c.status = 'active' OR (e.kind = 'pull' AND c.status <> 'archived'))
   AND e.status IN ('queued', 'failed')

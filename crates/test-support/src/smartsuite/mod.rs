@@ -272,6 +272,33 @@ impl SmartSuiteStandIn {
             .collect()
     }
 
+    /// Turns a webhook's notifications off, as SmartSuite does after a day of failed pings
+    /// (its URL is forgotten; events are still recorded). `false` when there is no such webhook.
+    pub fn disable_notifications(&self, webhook_id: &str) -> bool {
+        let mut state = lock(&self.state);
+        let Some(hook) = state
+            .webhooks
+            .iter_mut()
+            .find(|w| w.webhook["webhook_id"] == webhook_id)
+        else {
+            return false;
+        };
+        hook.webhook
+            .insert("notification_status".into(), json!({"disabled": {}}));
+        true
+    }
+
+    /// Deletes a webhook and its stored events, as SmartSuite does with one nobody read for 14
+    /// days. `false` when there is no such webhook.
+    pub fn expire_webhook(&self, webhook_id: &str) -> bool {
+        let mut state = lock(&self.state);
+        let before = state.webhooks.len();
+        state
+            .webhooks
+            .retain(|w| w.webhook["webhook_id"] != webhook_id);
+        state.webhooks.len() < before
+    }
+
     /// The events stored for a webhook, oldest first.
     pub fn events(&self, webhook_id: &str) -> Vec<Value> {
         let state = lock(&self.state);

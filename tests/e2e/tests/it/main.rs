@@ -11,5 +11,6 @@ mod logs;
 mod processes;
 mod support;
 mod trace;
+mod webhook_health;
 mod worker;
 mod write;

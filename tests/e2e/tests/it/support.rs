@@ -102,6 +102,9 @@ impl Pipeline {
         let ingress_handle = app.handle();
         tokio::spawn(app.run_until_stopped());
 
+        // SmartSuite's notifications reach this ingress (a webhook the worker registers again).
+        env.push(("APP_URL".into(), ingress.clone()));
+        let source = Source::new(None, env.clone()).unwrap();
         let worker = new_worker(&source, options.rate_window).await;
         Self {
             db,
@@ -205,9 +208,11 @@ impl Pipeline {
         self.accept("record_created", record, data, record).await;
     }
 
-    /// The settings that point a process at this pipeline's database and stand-ins.
+    /// The settings that point a process at this pipeline's database, stand-ins and ingress.
     pub fn settings(&self) -> Vec<(String, String)> {
-        stand_in_settings(self.db.url(), &self.wf, &self.ss)
+        let mut settings = stand_in_settings(self.db.url(), &self.wf, &self.ss);
+        settings.push(("APP_URL".into(), self.ingress.clone()));
+        settings
     }
 
     /// The connection's row as the store reads it.

@@ -168,3 +168,38 @@ async fn worker_concurrency_bounds_the_events_in_flight() {
             .collect();
     assert_eq!(sizes, [10, 10, 10], "bulk creates of at most 10 items");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn worker_once_runs_the_maintenance_that_is_due() {
+    let p = Pipeline::start().await;
+    let id = p.register_smartsuite_webhook("cron-token").await;
+    assert!(p.ss.disable_notifications(&id));
+    let output = std::process::Command::new(suiteflow_test_support::process::binary("worker"))
+        .arg("--once")
+        .env_clear()
+        .envs(p.settings())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let hook =
+        p.ss.webhooks()
+            .into_iter()
+            .find(|w| w["webhook_id"] == id.as_str())
+            .unwrap();
+    assert!(
+        hook["notification_status"]["enabled"]["url"].is_string(),
+        "the cron run turned notifications back on: {hook}"
+    );
+    // And queued the webhook's keep-alive pull, which the same run processed.
+    let pulls: Vec<_> = p
+        .all_events()
+        .await
+        .into_iter()
+        .filter(|e| e.kind == suiteflow_store::EventKind::Pull)
+        .collect();
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+}
