@@ -276,6 +276,11 @@ pub enum EventsCommand {
         /// Only events of this connection (id or name).
         #[arg(long)]
         connection: Option<String>,
+        /// Only partial successes: items written with fields that could not be (a file
+        /// Webflow dropped, a link to a record with no item yet, a value that did not
+        /// convert); `events show` prints their warnings.
+        #[arg(long)]
+        partial: bool,
         /// At most this many events.
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
         limit: i64,

@@ -27,13 +27,14 @@ impl Worker {
                 webflow_item_id,
                 warnings,
             } => {
+                let partial = !warnings.is_empty();
                 let completion = Completion {
                     webflow_item_id,
                     webflow_response: None,
                     warnings,
                 };
                 suiteflow_store::queue::complete(&mut conn, worker, event.id, &completion).await?;
-                crate::metrics::event("success");
+                crate::metrics::event(if partial { "partial" } else { "success" });
                 crate::metrics::event_duration(elapsed);
                 return Ok(true);
             }

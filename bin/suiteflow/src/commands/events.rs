@@ -12,8 +12,9 @@ pub async fn run(ctx: &CommandContext, command: EventsCommand) -> CliResult {
         EventsCommand::List {
             status,
             connection,
+            partial,
             limit,
-        } => list(ctx, status, connection.as_deref(), limit).await,
+        } => list(ctx, status, connection.as_deref(), partial, limit).await,
         EventsCommand::Show { id } => show(ctx, &id).await,
         EventsCommand::Replay { id: Some(id), .. } => replay_one(ctx, &id).await,
         EventsCommand::Replay {
@@ -35,6 +36,17 @@ fn status_of(arg: StatusArg) -> EventStatus {
     }
 }
 
+/// The first of a partial success's warnings.
+fn first_warning(event: &Event) -> Option<String> {
+    let warnings = event.warnings.as_ref()?.as_array()?;
+    let first = warnings.first()?;
+    Some(
+        first
+            .as_str()
+            .map_or_else(|| first.to_string(), str::to_owned),
+    )
+}
+
 fn parse_event_id(text: &str) -> CliResult<EventId> {
     text.trim()
         .parse::<EventId>()
@@ -54,6 +66,7 @@ async fn list(
     ctx: &CommandContext,
     status: Option<StatusArg>,
     connection: Option<&str>,
+    partial: bool,
     limit: i64,
 ) -> CliResult {
     let connection = match connection {
@@ -61,10 +74,15 @@ async fn list(
         None => None,
     };
     let mut db = ctx.db().await?;
-    let events =
-        suiteflow_store::queue::list_events(&mut db, status.map(status_of), connection, limit)
-            .await
-            .or_fail("listing events")?;
+    let filter = suiteflow_store::queue::EventFilter {
+        status: status.map(status_of),
+        connection,
+        partial,
+        limit,
+    };
+    let events = suiteflow_store::queue::list_events(&mut db, &filter)
+        .await
+        .or_fail("listing events")?;
     if ctx.json {
         print_json(&Value::Array(
             events.iter().map(|e| event_json(e, false)).collect(),
@@ -86,10 +104,11 @@ async fn list(
                 truncate(&e.external_id, 26),
                 e.attempts.to_string(),
                 timestamp(e.queued_at),
-                e.error
-                    .as_deref()
-                    .map(|m| truncate(m, 50))
-                    .unwrap_or_default(),
+                match (&e.error, first_warning(e)) {
+                    (Some(message), _) => truncate(message, 50),
+                    (None, Some(warning)) => truncate(&format!("partial: {warning}"), 50),
+                    (None, None) => String::new(),
+                },
             ]
         })
         .collect();

@@ -166,3 +166,44 @@ async fn replay_requeues_finished_events_and_refuses_others() {
         .await
         .assert_code(2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_successes_are_listed_with_their_first_warning() {
+    let env = Env::new().await;
+    let a = id_of(&env.create_connection("a", "hmac").await);
+    enqueue(&env, &a, "rec-whole", "k1").await;
+    enqueue(&env, &a, "rec-partial", "k2").await;
+    {
+        let mut conn = env.store().await;
+        for event in queue::claim(&mut conn, "test-worker", 10, Duration::from_secs(60))
+            .await
+            .unwrap()
+        {
+            let warnings = if event.external_id == "rec-partial" {
+                vec!["image: file sunset.jpg is over 4 MB; not sent".to_string()]
+            } else {
+                Vec::new()
+            };
+            let completion = queue::Completion {
+                webflow_item_id: Some("item".into()),
+                webflow_response: None,
+                warnings,
+            };
+            queue::complete(&mut conn, "test-worker", event.id, &completion)
+                .await
+                .unwrap();
+        }
+    }
+    let partial = env
+        .run(&["events", "list", "--partial", "--json"])
+        .await
+        .ok();
+    let partial = partial.as_array().unwrap();
+    assert_eq!(partial.len(), 1, "{partial:?}");
+    assert_eq!(partial[0]["externalId"], "rec-partial");
+    let run = env.run(&["events", "list", "--partial"]).await;
+    run.assert_code(0);
+    let text = run.stdout;
+    assert!(text.contains("partial: image: file sunset.jpg"), "{text}");
+    assert!(!text.contains("rec-whole"), "{text}");
+}

@@ -140,25 +140,48 @@ pub async fn count_by_status(
         .await?)
 }
 
-/// Events, newest first, optionally of one status and one connection; at most `limit`.
+/// Events, newest first, as `filter` says.
 pub async fn list_events(
     conn: &mut AsyncPgConnection,
-    status: Option<EventStatus>,
-    connection: Option<ConnectionId>,
-    limit: i64,
+    filter: &EventFilter,
 ) -> Result<Vec<Event>, StoreError> {
     let mut query = events::table
         .select(Event::as_select())
         .order(events::seq.desc())
-        .limit(limit)
+        .limit(filter.limit)
         .into_boxed();
-    if let Some(status) = status {
+    if let Some(status) = filter.status {
         query = query.filter(events::status.eq(status));
     }
-    if let Some(connection) = connection {
+    if let Some(connection) = filter.connection {
         query = query.filter(events::connection_id.eq(connection));
     }
+    if filter.partial {
+        query = query.filter(events::partial_success);
+    }
     Ok(query.load(conn).await?)
+}
+
+/// Which events [`list_events`] lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventFilter {
+    pub status: Option<EventStatus>,
+    pub connection: Option<ConnectionId>,
+    /// Only partial successes: written, with fields that could not be (their warnings say
+    /// which and why).
+    pub partial: bool,
+    pub limit: i64,
+}
+
+impl Default for EventFilter {
+    fn default() -> Self {
+        Self {
+            status: None,
+            connection: None,
+            partial: false,
+            limit: 50,
+        }
+    }
 }
 
 /// Ids of the dead-lettered events (of one connection), oldest first.

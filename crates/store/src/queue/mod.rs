@@ -26,8 +26,8 @@ use crate::schema::events;
 use crate::{ConnectionId, EventId, EventKind, EventStatus};
 
 pub use admin::{
-    QueueStats, count_by_status, count_by_status_of, dead_letter_ids, get_event, list_events,
-    purge_finished, purge_finished_all, queue_stats, requeue,
+    EventFilter, QueueStats, count_by_status, count_by_status_of, dead_letter_ids, get_event,
+    list_events, purge_finished, purge_finished_all, queue_stats, requeue,
 };
 pub use claim::{budget_opens_at, claim};
 pub use enqueue::{enqueue, enqueue_many, notify_workers};

@@ -261,7 +261,15 @@ impl World {
     /// The record events of the run's connection, at most [`MAX_EVENTS`].
     async fn record_events(&self) -> anyhow::Result<Vec<queue::Event>> {
         let mut conn = AsyncPgConnection::establish(self.db.url()).await?;
-        let events = queue::list_events(&mut conn, None, Some(self.connection), MAX_EVENTS).await?;
+        let events = queue::list_events(
+            &mut conn,
+            &queue::EventFilter {
+                connection: Some(self.connection),
+                limit: MAX_EVENTS,
+                ..queue::EventFilter::default()
+            },
+        )
+        .await?;
         Ok(events
             .into_iter()
             .filter(|e| e.kind == EventKind::Record)
