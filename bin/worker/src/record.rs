@@ -64,8 +64,9 @@ impl Worker {
                 tracing::info!(event_id = %event.id.0, waiting_for = wait.as_str(), until = %until, error = %message, "rescheduled");
                 crate::metrics::event("rescheduled");
             }
-            FailureKind::Credentials => {
-                // A person must fix the credentials: stop the connection, keep its events.
+            FailureKind::Credentials | FailureKind::Mismatch => {
+                // A person must fix the credentials or the mapping: stop the connection, keep
+                // its events.
                 suiteflow_store::queue::release(&mut conn, worker, event.id, None, Some(&error))
                     .await?;
                 suiteflow_store::record_connection_error(
@@ -75,7 +76,12 @@ impl Worker {
                     Some(ConnectionStatus::Error),
                 )
                 .await?;
-                tracing::error!(connection_id = %event.connection_id.0, error = %message, "credentials refused; connection set to error");
+                let why = if failure.kind() == FailureKind::Mismatch {
+                    "the mapping no longer fits the schemas"
+                } else {
+                    "credentials refused"
+                };
+                tracing::error!(connection_id = %event.connection_id.0, error = %message, "{why}; connection set to error");
                 crate::metrics::event("rescheduled");
             }
             FailureKind::Retry => {

@@ -63,7 +63,7 @@ impl Worker {
         );
         let connector = Connector::new(settings.keys.clone(), settings.api.clone());
         Self {
-            engine: Engine::new(store, connector),
+            engine: Engine::new(store, connector).with_schema_ttl(settings.worker.schema_ttl),
             settings,
             id,
         }
@@ -73,7 +73,8 @@ impl Worker {
     pub fn with_client_options(self, options: ClientOptions) -> Self {
         let connector = self.engine.connector().clone().with_options(options);
         Self {
-            engine: Engine::new(self.engine.store().clone(), connector),
+            engine: Engine::new(self.engine.store().clone(), connector)
+                .with_schema_ttl(self.settings.worker.schema_ttl),
             ..self
         }
     }

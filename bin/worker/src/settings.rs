@@ -38,6 +38,9 @@ pub struct WorkerConfig {
     /// `WEBHOOK_CHECK_INTERVAL_SECS`: how often each connection's SmartSuite webhook is checked
     /// (and repaired) by maintenance.
     pub webhook_check_interval: Duration,
+    /// `SCHEMA_TTL_SECS`: how long a connection's SmartSuite table structure and Webflow
+    /// collection schema are trusted before they are read again.
+    pub schema_ttl: Duration,
 }
 
 impl Settings {
@@ -71,6 +74,7 @@ impl WorkerConfig {
         let retention = r.with_default("EVENT_RETENTION_DAYS", 7, integer_in(1..=3650));
         let webhook_check =
             r.with_default("WEBHOOK_CHECK_INTERVAL_SECS", 3600, integer_in(5..=604_800));
+        let schema_ttl = r.with_default("SCHEMA_TTL_SECS", 300, integer_in(1..=86_400));
         Some(Self {
             batch_size: u32::try_from(batch?).ok()?,
             concurrency: u32::try_from(concurrency?).ok()?,
@@ -78,6 +82,7 @@ impl WorkerConfig {
             metrics_addr: metrics_addr?,
             retention_days: u32::try_from(retention?).ok()?,
             webhook_check_interval: Duration::from_secs(webhook_check?),
+            schema_ttl: Duration::from_secs(schema_ttl?),
         })
     }
 }

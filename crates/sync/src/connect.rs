@@ -90,6 +90,8 @@ type Fingerprints = (String, Option<String>);
 pub struct Schemas {
     pub table: Table,
     pub collection: Collection,
+    /// A hash of both as SmartSuite and Webflow described them: equal hashes, same schemas.
+    pub hash: String,
 }
 
 /// Builds clients, schemas and compiled mappings of stored connections.
@@ -283,18 +285,26 @@ pub async fn read_schemas(
                 .get_collection(&connection.webflow_collection_id),
         )
         .await?;
+    let mut both = serde_json::Map::new();
+    for (key, value) in [
+        ("table", serde_json::to_value(&table)),
+        ("collection", serde_json::to_value(&collection)),
+    ] {
+        both.insert(key.into(), value.unwrap_or_default());
+    }
     Ok(Schemas {
         table: table_schema(&table)?,
         collection: collection_schema(&collection)?,
+        hash: suiteflow_mapper::content_hash(&both),
     })
 }
 
-/// Validates `doc` against the schemas: the compiled mapping, or a permanent failure that
-/// lists every problem.
+/// Validates `doc` against the schemas: the compiled mapping, or a [`Failure::mismatch`] that
+/// lists every problem (each names its field).
 pub fn compile(doc: &MappingDocument, schemas: &Schemas) -> Result<CompiledMapping, Failure> {
     suiteflow_mapper::validate(doc, &schemas.table, &schemas.collection).map_err(|problems| {
         let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        Failure::permanent(format!(
+        Failure::mismatch(format!(
             "the mapping no longer fits the schemas: {}",
             list.join("; ")
         ))

@@ -1,11 +1,13 @@
 //! Everything the engine needs to process one connection's events: the connection row, its
 //! clients and the names of their shared budgets, its mapping compiled against the live
-//! schemas, and the per-connection state that outlives a batch (file URLs, the collection
-//! index). Built once and cached until the connection's credentials, ids or mapping version
-//! change.
+//! schemas, and the per-connection state that outlives a batch (the collection index). Built
+//! once and cached until the connection's credentials, ids or mapping version change, the
+//! schemas grow older than `SCHEMA_TTL_SECS`, or a write suggests they changed (then they are
+//! read again before the next write: see [`ContextCache::mark_stale`]).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use suiteflow_mapper::CompiledMapping;
 use suiteflow_smartsuite_client::SmartSuiteClient;
@@ -20,12 +22,17 @@ use crate::failure::Failure;
 const CACHE_CAPACITY: u64 = 1_000;
 /// A context unused this long is dropped (and built again when its connection has work).
 const CACHE_IDLE: Duration = Duration::from_secs(3600);
+/// How long schemas are trusted by default (`SCHEMA_TTL_SECS`).
+pub const DEFAULT_SCHEMA_TTL: Duration = Duration::from_secs(300);
 
 /// One connection, ready to process: the row as read for this batch, and what was built from
 /// it (shared across batches while it holds).
 pub struct ConnectionContext {
     pub connection: Connection,
     pub built: Arc<Built>,
+    /// The schemas were read for this batch: a refusal that suggests they changed is the
+    /// record's own fault, not drift.
+    pub fresh: bool,
 }
 
 impl std::ops::Deref for ConnectionContext {
@@ -89,6 +96,12 @@ pub struct Built {
     /// The collection indexed by the mapping's match field (`match: {on: field}`), read on
     /// the first record that needs it and kept current with what changed since.
     pub match_index: tokio::sync::Mutex<Option<crate::index::CollectionIndex>>,
+    /// The hash of the schemas the mapping was compiled against (`None` without a mapping).
+    pub schemas_hash: Option<String>,
+    /// When the schemas were read.
+    pub read_at: Instant,
+    /// A write suggested the schemas changed: read them again before the next batch.
+    stale: AtomicBool,
 }
 
 /// Everything the built part depends on: the sealed credentials, the ids of both ends and the
@@ -119,8 +132,9 @@ impl Connector {
     ) -> Result<Built, Failure> {
         let clients = self.clients(connection)?;
         record_fingerprints(store, connection, &clients).await?;
-        let compiled = match mapping {
-            None => None,
+        let read_at = Instant::now();
+        let (compiled, schemas_hash) = match mapping {
+            None => (None, None),
             Some(mapping) => {
                 let doc = crate::mapping::document(mapping).map_err(|e| {
                     Failure::permanent(format!("the stored mapping does not parse: {e}"))
@@ -128,7 +142,7 @@ impl Connector {
                 let webflow = self.webflow_budget(store, connection, &clients.webflow_fingerprint);
                 let smartsuite = self.smartsuite_budget(store, &clients.smartsuite_fingerprint);
                 let schemas = read_schemas(connection, &clients, &webflow, &smartsuite).await?;
-                Some(compile(&doc, &schemas)?)
+                (Some(compile(&doc, &schemas)?), Some(schemas.hash))
             }
         };
         let Clients {
@@ -149,36 +163,83 @@ impl Connector {
             smartsuite_penalty: self.options().smartsuite_rate_limit_pause,
             monthly_quota: self.monthly_quota(),
             match_index: tokio::sync::Mutex::new(None),
+            schemas_hash,
+            read_at,
+            stale: AtomicBool::new(false),
         })
     }
 }
 
-/// What was built per connection, reused while its fingerprint holds; bounded in size and
-/// dropped when unused.
+impl Built {
+    /// Takes over what `previous` learnt that still holds: its collection index, when the
+    /// schemas did not change (reading the collection again would cost a call per 100 items).
+    pub async fn inherit(&self, previous: &Built) {
+        if self.schemas_hash.is_some() && self.schemas_hash == previous.schemas_hash {
+            let index = previous.match_index.lock().await.take();
+            *self.match_index.lock().await = index;
+        }
+    }
+}
+
+/// What the cache holds for a connection.
+pub enum Cached {
+    /// Built from this fingerprint, schemas within their time to live.
+    Fresh(Arc<Built>),
+    /// Built from this fingerprint, but the schemas are to be read again.
+    Stale(Arc<Built>),
+    /// Nothing, or built from another fingerprint.
+    Missing,
+}
+
+/// What was built per connection, reused while its fingerprint holds and its schemas are
+/// younger than the time to live; bounded in size and dropped when unused.
 pub struct ContextCache {
     inner: moka::sync::Cache<ConnectionId, Arc<Built>>,
+    schema_ttl: Duration,
 }
 
 impl Default for ContextCache {
     fn default() -> Self {
+        Self::new(DEFAULT_SCHEMA_TTL)
+    }
+}
+
+impl ContextCache {
+    /// Schemas are read again once `schema_ttl` old.
+    pub fn new(schema_ttl: Duration) -> Self {
         Self {
             inner: moka::sync::Cache::builder()
                 .max_capacity(CACHE_CAPACITY)
                 .time_to_idle(CACHE_IDLE)
                 .build(),
+            schema_ttl,
         }
     }
-}
 
-impl ContextCache {
-    pub fn get(&self, id: ConnectionId, fingerprint: &str) -> Option<Arc<Built>> {
-        self.inner
-            .get(&id)
-            .filter(|built| built.fingerprint == fingerprint)
+    pub fn get(&self, id: ConnectionId, fingerprint: &str) -> Cached {
+        match self.inner.get(&id) {
+            Some(built) if built.fingerprint != fingerprint => Cached::Missing,
+            Some(built)
+                if built.stale.load(Ordering::Acquire)
+                    || built.read_at.elapsed() >= self.schema_ttl =>
+            {
+                Cached::Stale(built)
+            }
+            Some(built) => Cached::Fresh(built),
+            None => Cached::Missing,
+        }
     }
 
     pub fn put(&self, id: ConnectionId, built: Arc<Built>) {
         self.inner.insert(id, built);
+    }
+
+    /// The schemas the connection's context was built from may have changed: they are read
+    /// again before its next batch.
+    pub fn mark_stale(&self, id: ConnectionId) {
+        if let Some(built) = self.inner.get(&id) {
+            built.stale.store(true, Ordering::Release);
+        }
     }
 }
 

@@ -26,6 +26,10 @@ pub enum FailureKind {
     Reschedule { until: OffsetDateTime, wait: Wait },
     /// 401/403: the connection goes to `error` and its events wait for a person.
     Credentials,
+    /// The mapping no longer fits the live schemas (read again just now): the connection goes
+    /// to `error` and its events wait for a person to fix the mapping, instead of being
+    /// dead-lettered one after another.
+    Mismatch,
     /// A retry cannot fix it: dead-lettered, with the error kept.
     Permanent,
 }
@@ -37,6 +41,7 @@ impl FailureKind {
             Self::Retry => "retry",
             Self::Reschedule { .. } => "reschedule",
             Self::Credentials => "credentials",
+            Self::Mismatch => "mapping_mismatch",
             Self::Permanent => "permanent",
         }
     }
@@ -52,6 +57,9 @@ pub enum Wait {
     /// The connection's clients or schemas could not be built now (an API or the database
     /// failed before any event was tried).
     Connection,
+    /// The schemas may have changed (Webflow refused a field or an option, a required field
+    /// was missing, a choice was unknown): they are read again before the event is retried.
+    Schema,
 }
 
 impl Wait {
@@ -62,6 +70,7 @@ impl Wait {
             Self::RateLimit(Api::SmartSuite) => "smartsuite_rate_limit",
             Self::Mapping => "mapping",
             Self::Connection => "connection",
+            Self::Schema => "schema_refresh",
         }
     }
 }
@@ -144,6 +153,33 @@ impl Failure {
             FailureKind::Reschedule { until, wait },
             Cause::Engine(message.into()),
         )
+    }
+
+    /// The mapping no longer fits the live schemas (`problems` names the fields).
+    pub fn mismatch(problems: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(FailureKind::Mismatch, Cause::Engine(problems.into()))
+    }
+
+    /// Put back at once, to be tried after the schemas are read again.
+    pub fn drift(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::reschedule(OffsetDateTime::now_utc(), Wait::Schema, message)
+    }
+
+    /// Whether this failure may come from schemas that changed since they were read: Webflow
+    /// refused the data naming a field or an option, or a required field had no value (its
+    /// SmartSuite field may be gone). Read again, the schemas tell.
+    pub fn suggests_drift(&self) -> bool {
+        match &self.cause {
+            Cause::Webflow(e) => {
+                matches!(e.as_ref(), WebflowError::Validation { .. })
+                    && e.details().iter().any(|d| {
+                        d.param.as_deref().is_some_and(|p| !p.is_empty())
+                            || d.description.to_ascii_lowercase().contains("option")
+                    })
+            }
+            Cause::Map(e) => matches!(e.as_ref(), MapError::MissingRequired { .. }),
+            _ => false,
+        }
     }
 
     /// The same cause, put back until `until` waiting for `wait` instead.

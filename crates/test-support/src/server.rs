@@ -23,6 +23,8 @@ use tokio::task::{JoinHandle, JoinSet};
 pub enum Fault {
     /// Answer with this status (and the API's usual error body) without applying the request.
     Status(u16),
+    /// Answer with this status and this JSON body without applying the request.
+    Reply(u16, Value),
     /// Apply the request, then wait this long before answering (to provoke client timeouts).
     Slow(Duration),
     /// Apply the request, then close the connection without answering.
@@ -357,6 +359,7 @@ async fn serve(
     };
     let outgoing = match &fault {
         Some(Fault::Status(status)) => (shared.fault_body)(*status),
+        Some(Fault::Reply(status, body)) => Outgoing::json(*status, body),
         Some(Fault::ApplyLate(status)) => {
             lock(&shared.late).push(incoming.clone());
             (shared.fault_body)(*status)

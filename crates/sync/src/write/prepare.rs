@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use suiteflow_mapper::WarningKind;
 use suiteflow_smartsuite_client::ListRecords;
 use suiteflow_store::Event;
 
@@ -115,6 +116,19 @@ impl<'a> Batch<'a> {
         }
         let item =
             mapping.map_record_with_id(&record, Some(&event.external_id), &resolution.resolvers)?;
+        // A choice or an option the schemas do not know may be new: read them again first.
+        if !self.ctx.fresh
+            && let Some(unknown) = item.warnings.iter().find(|w| {
+                matches!(
+                    w.kind,
+                    WarningKind::UnknownChoice { .. } | WarningKind::UnknownOption { .. }
+                )
+            })
+        {
+            return Err(Failure::drift(format!(
+                "{unknown}: the schemas are read again before the record is written"
+            )));
+        }
         let hash = item.content_hash();
         Ok(Some(Write {
             event,

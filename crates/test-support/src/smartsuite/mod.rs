@@ -196,6 +196,45 @@ impl SmartSuiteStandIn {
         id
     }
 
+    /// Adds a choice (`{label, value}`) to a select or status field of a table, as a person
+    /// does in SmartSuite. `false` without such a field.
+    pub fn add_choice(&self, table_id: &str, field_slug: &str, label: &str, value: &str) -> bool {
+        let mut state = lock(&self.state);
+        let Some(field) = state
+            .tables
+            .iter_mut()
+            .find(|t| t.id == table_id)
+            .and_then(|t| t.structure.iter_mut().find(|f| f["slug"] == field_slug))
+        else {
+            return false;
+        };
+        match field
+            .pointer_mut("/params/choices")
+            .and_then(Value::as_array_mut)
+        {
+            Some(choices) => {
+                choices.push(json!({"label": label, "value": value}));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes a field from a table's structure and from its records, as a person deleting
+    /// it in SmartSuite. `false` without such a field.
+    pub fn remove_field(&self, table_id: &str, field_slug: &str) -> bool {
+        let mut state = lock(&self.state);
+        let Some(table) = state.tables.iter_mut().find(|t| t.id == table_id) else {
+            return false;
+        };
+        let before = table.structure.len();
+        table.structure.retain(|f| f["slug"] != field_slug);
+        for record in &mut table.records {
+            record.remove(field_slug);
+        }
+        table.structure.len() != before
+    }
+
     /// A file handle that `/shared-files/{handle}/url/` resolves; returns the URL.
     pub fn add_file(&self, handle: &str) -> String {
         let mut state = lock(&self.state);

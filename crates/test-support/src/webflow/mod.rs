@@ -281,6 +281,23 @@ impl WebflowStandIn {
     /// field in Webflow's designer would. Items keep the values they hold under that slug, but
     /// later writes naming it are refused ("Field not described in schema"). Returns whether the
     /// collection had such a field.
+    /// Adds a choice to an `Option` field (someone edits the collection in the designer);
+    /// returns its id, or `None` without such a field.
+    pub fn add_option(&self, collection_id: &str, field_slug: &str, name: &str) -> Option<String> {
+        let mut state = lock(&self.state);
+        let collection = state
+            .collections
+            .iter_mut()
+            .find(|c| c.id == collection_id)?;
+        let field = collection
+            .fields
+            .iter_mut()
+            .find(|f| f.slug == field_slug)?;
+        let id = new_id();
+        field.options.push((id.clone(), name.to_owned()));
+        Some(id)
+    }
+
     pub fn remove_field(&self, collection_id: &str, field_slug: &str) -> bool {
         let mut state = lock(&self.state);
         let Some(collection) = state.collections.iter_mut().find(|c| c.id == collection_id) else {

@@ -292,16 +292,27 @@ async fn a_500_storm_ends_in_success_without_ever_exceeding_the_rate_limit() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_webflow_refusal_is_dead_lettered_with_its_status_code_and_details() {
+async fn a_webflow_refusal_that_outlives_a_fresh_read_of_the_schemas_is_dead_lettered_with_its_details()
+ {
     let p = Pipeline::start().await;
     let chair = |price: &str| json!({"title": "Chair", "price": price});
     p.accept("record_created", "rec_1", chair("10"), "k1").await;
     p.sync().await;
     assert_eq!(p.items().len(), 1);
-    // Someone deletes the field in Webflow's designer: the next write naming it is refused.
-    assert!(p.wf.remove_field(&p.collection, "price"));
+    // Webflow refuses the value itself (the schemas did not change): the first refusal has the
+    // schemas read again, the second, with fresh schemas, is the record's own fault.
+    let refusal = json!({"message": "Validation Error", "code": "validation_error",
+        "details": [{"param": "price", "description": "Value is not allowed for this field"}]});
+    p.wf.inject(FaultRule::new(Fault::Reply(400, refusal), 2).method("PATCH"));
+    let schema_reads = || p.calls("GET", &p.collection);
+    let reads_before = schema_reads();
     p.accept("record_updated", "rec_1", chair("12"), "k2").await;
     p.sync().await;
+    assert_eq!(
+        schema_reads(),
+        reads_before + 1,
+        "the schemas were read again once"
+    );
     let events = p.events_of("rec_1").await;
     let dead = events
         .iter()
@@ -318,7 +329,7 @@ async fn a_webflow_refusal_is_dead_lettered_with_its_status_code_and_details() {
     assert!(
         detail["details"][0]["description"]
             .as_str()
-            .is_some_and(|d| d.contains("not described")),
+            .is_some_and(|d| d.contains("not allowed")),
         "{shown}"
     );
     assert!(

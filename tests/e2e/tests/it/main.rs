@@ -9,6 +9,7 @@ mod files;
 mod first_contact;
 mod logs;
 mod processes;
+mod schema_drift;
 mod support;
 mod trace;
 mod webhook_health;
