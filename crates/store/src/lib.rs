@@ -11,6 +11,7 @@ mod listener;
 mod locks;
 mod mappings;
 mod migrate;
+mod pending_links;
 mod pool;
 mod prepared;
 pub mod queue;
@@ -57,6 +58,7 @@ pub use types::{
 
 /// Re-exported so callers name the same connection type the store's functions take.
 pub use diesel_async::{AsyncConnection, AsyncPgConnection};
+pub use pending_links::{Waiting, count_pending_links, set_pending_links, take_waiting_for};
 pub use webhooks::{
     WebhookCheck, WebhookHealth, WebhookStatus, record_webhook_check, webhook_check,
     webhook_health, webhooks_due_for_check,

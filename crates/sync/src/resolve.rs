@@ -13,10 +13,12 @@ use suiteflow_store::{ConnectionId, IdMapState, Store};
 use crate::budget::SmartSuiteBudget;
 use crate::failure::Failure;
 
-/// The resolvers for one record, and the files whose URL could not be had.
+/// The resolvers for one record, the files whose URL could not be had, and the linked records
+/// that have no Webflow item yet (connection, record).
 pub struct Resolution {
     pub resolvers: MapResolvers,
     pub unresolved_files: Vec<(String, Failure)>,
+    pub pending_links: Vec<(ConnectionId, String)>,
 }
 
 /// How long a shared-file URL is kept: SmartSuite issues them for twenty years; a year bounds
@@ -65,6 +67,7 @@ pub async fn resolve(
         resolvers = resolvers.with_file(&handle, &url);
     }
 
+    let mut pending_links = Vec::new();
     let mut by_connection: HashMap<Option<String>, Vec<String>> = HashMap::new();
     for (connection, record) in lookups.linked_records {
         by_connection.entry(connection).or_default().push(record);
@@ -81,14 +84,23 @@ pub async fn resolve(
         let ids: Vec<&str> = records.iter().map(String::as_str).collect();
         let mut conn = store.get().await?;
         let entries = id_map::lookup_many(&mut conn, connection_id, SMARTSUITE, &ids).await?;
+        let mut resolved = std::collections::HashSet::new();
         for entry in entries {
             if let (IdMapState::Synced, Some(item)) = (entry.state, &entry.webflow_item_id) {
                 resolvers = resolvers.with_record(connection.as_deref(), &entry.external_id, item);
+                resolved.insert(entry.external_id);
             }
         }
+        pending_links.extend(
+            records
+                .into_iter()
+                .filter(|r| !resolved.contains(r))
+                .map(|r| (connection_id, r)),
+        );
     }
     Ok(Resolution {
         resolvers,
         unresolved_files,
+        pending_links,
     })
 }

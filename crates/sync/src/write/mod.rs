@@ -8,6 +8,7 @@
 mod adopt;
 mod create;
 mod delete;
+mod links;
 mod matching;
 mod plan;
 mod prepare;
@@ -16,7 +17,7 @@ mod update;
 use serde_json::Value;
 use suiteflow_mapper::MappedItem;
 use suiteflow_store::id_map::{self, RecordKey};
-use suiteflow_store::{Event, EventId, Store};
+use suiteflow_store::{ConnectionId, Event, EventId, Store};
 use suiteflow_webflow_client::{ItemData, Target};
 use time::OffsetDateTime;
 
@@ -46,6 +47,7 @@ pub async fn write(store: &Store, ctx: &ConnectionContext, events: &[Event]) -> 
         budget: ctx.budget(store),
         smartsuite: ctx.smartsuite_budget(store),
         outcomes: Vec::new(),
+        links: Vec::new(),
     };
     batch.run(events).await;
     Written {
@@ -62,6 +64,8 @@ struct Batch<'a> {
     budget: WebflowBudget<'a>,
     smartsuite: SmartSuiteBudget<'a>,
     outcomes: Vec<(EventId, Outcome)>,
+    /// What each prepared record waits for (see [`links`]).
+    links: Vec<links::Links>,
 }
 
 /// A mapped record on its way to Webflow.
@@ -74,6 +78,8 @@ struct Write<'e> {
     /// An earlier create of this record whose outcome is unknown and whose item was not found:
     /// the slug it used and when its intent was recorded. Webflow may still apply it late.
     earlier_create: Option<(String, OffsetDateTime)>,
+    /// Linked records without an item yet (connection, record).
+    pending_links: Vec<(ConnectionId, String)>,
 }
 
 impl Write<'_> {
@@ -119,8 +125,24 @@ impl<'a> Batch<'a> {
         let fetched = self.fetch_records(events).await;
         for event in events {
             match self.prepare(event, &fetched).await {
-                Ok(Some(write)) => writes.push(write),
-                Ok(None) => deletes.push(event),
+                Ok(Some(write)) => {
+                    self.links.push(links::Links {
+                        event: event.id,
+                        record: event.external_id.clone(),
+                        targets: write.pending_links.clone(),
+                        written: true,
+                    });
+                    writes.push(write);
+                }
+                Ok(None) => {
+                    self.links.push(links::Links {
+                        event: event.id,
+                        record: event.external_id.clone(),
+                        targets: Vec::new(),
+                        written: false,
+                    });
+                    deletes.push(event);
+                }
                 Err(failure) => self.finish(event.id, failure),
             }
         }
@@ -136,6 +158,7 @@ impl<'a> Batch<'a> {
             };
             self.finish(event.id, outcome);
         }
+        self.settle_links().await;
     }
 
     fn finish(&mut self, id: EventId, outcome: impl Into<Outcome>) {

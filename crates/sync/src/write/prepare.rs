@@ -136,6 +136,7 @@ impl<'a> Batch<'a> {
             hash,
             match_key: mapping.match_key(&record, Some(&event.external_id)),
             earlier_create: None,
+            pending_links: resolution.pending_links,
         }))
     }
 }

@@ -220,6 +220,19 @@ impl SmartSuiteStandIn {
         }
     }
 
+    /// Adds a field (`{slug, label, field_type, params}`) to a table's structure. `false`
+    /// without such a table.
+    pub fn add_field(&self, table_id: &str, field: Value) -> bool {
+        let mut state = lock(&self.state);
+        match state.tables.iter_mut().find(|t| t.id == table_id) {
+            Some(table) => {
+                table.structure.push(field);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Removes a field from a table's structure and from its records, as a person deleting
     /// it in SmartSuite. `false` without such a field.
     pub fn remove_field(&self, table_id: &str, field_slug: &str) -> bool {

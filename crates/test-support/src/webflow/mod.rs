@@ -242,14 +242,7 @@ impl WebflowStandIn {
                 options: Vec::new(),
             },
         ];
-        fields.extend(spec.fields.into_iter().map(|f| FieldRec {
-            id: new_id(),
-            slug: f.slug,
-            display_name: f.display_name,
-            field_type: f.field_type,
-            required: f.required,
-            options: f.options.into_iter().map(|name| (new_id(), name)).collect(),
-        }));
+        fields.extend(spec.fields.into_iter().map(field_rec));
         let mut state = lock(&self.state);
         let id = new_id();
         let site_id = state.site_id.clone();
@@ -281,6 +274,17 @@ impl WebflowStandIn {
     /// field in Webflow's designer would. Items keep the values they hold under that slug, but
     /// later writes naming it are refused ("Field not described in schema"). Returns whether the
     /// collection had such a field.
+    /// Adds a field to a collection (someone edits it in the designer). `false` without such
+    /// a collection.
+    pub fn add_field(&self, collection_id: &str, field: FieldSpec) -> bool {
+        let mut state = lock(&self.state);
+        let Some(collection) = state.collections.iter_mut().find(|c| c.id == collection_id) else {
+            return false;
+        };
+        collection.fields.push(field_rec(field));
+        true
+    }
+
     /// Adds a choice to an `Option` field (someone edits the collection in the designer);
     /// returns its id, or `None` without such a field.
     pub fn add_option(&self, collection_id: &str, field_slug: &str, name: &str) -> Option<String> {
@@ -401,5 +405,16 @@ impl WebflowStandIn {
 
     pub fn clear_requests(&self) {
         self.server.clear_requests();
+    }
+}
+
+fn field_rec(f: FieldSpec) -> FieldRec {
+    FieldRec {
+        id: new_id(),
+        slug: f.slug,
+        display_name: f.display_name,
+        field_type: f.field_type,
+        required: f.required,
+        options: f.options.into_iter().map(|name| (new_id(), name)).collect(),
     }
 }

@@ -7,6 +7,7 @@ mod connection_changes;
 mod failures;
 mod files;
 mod first_contact;
+mod links;
 mod logs;
 mod processes;
 mod schema_drift;
