@@ -127,6 +127,22 @@ impl CompiledMapping {
         self.fields.iter().map(|f| f.target.slug.as_str())
     }
 
+    /// The Webflow fields this mapping writes that hold files (Image, MultiImage, File):
+    /// Webflow fetches their URLs on every write that carries them.
+    pub fn file_targets(&self) -> impl Iterator<Item = &str> {
+        self.fields
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.target.field_type,
+                    crate::schema::webflow::WebflowFieldType::Image
+                        | crate::schema::webflow::WebflowFieldType::MultiImage
+                        | crate::schema::webflow::WebflowFieldType::File
+                )
+            })
+            .map(|f| f.target.slug.as_str())
+    }
+
     /// Maps a SmartSuite record (the object keyed by field slugs, as the REST API and
     /// `ListEvents` return it). The record id for the slug fallback is read from `id`.
     pub fn map_record(&self, record: &Value, ctx: &dyn Resolvers) -> Result<MappedItem, MapError> {

@@ -42,6 +42,15 @@ pub enum WarningKind {
         /// The SmartSuite file handle.
         handle: String,
     },
+    /// A file over Webflow's 4 MB limit (by SmartSuite's metadata): not sent, since Webflow
+    /// would drop it silently.
+    #[error("file '{file}' is {bytes} bytes, over Webflow's 4 MB limit: not sent")]
+    FileTooLarge {
+        /// The file's name (or its handle when it has none).
+        file: String,
+        /// Its size.
+        bytes: u64,
+    },
     /// The linked record has no Webflow item (yet).
     #[error("SmartSuite record '{id}' has no Webflow item")]
     UnresolvedRecord {

@@ -44,6 +44,8 @@ pub struct IdMapEntry {
     pub field_data_hash: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// The files last sent for the item, by Webflow field (`None`: not known).
+    pub files: Option<serde_json::Value>,
 }
 
 impl IdMapEntry {
@@ -167,6 +169,20 @@ pub async fn mark_synced(
     slug: Option<&str>,
     field_data_hash: Option<&str>,
 ) -> Result<IdMapEntry, StoreError> {
+    mark_written(conn, key, webflow_item_id, slug, field_data_hash, None).await
+}
+
+/// [`mark_synced`], remembering the files the item now holds (`{field: value sent}`), so that
+/// a later write leaves out the ones that did not change (Webflow fetches a file again on
+/// every write that carries it). `None`: not known, the next write sends them all.
+pub async fn mark_written(
+    conn: &mut AsyncPgConnection,
+    key: RecordKey<'_>,
+    webflow_item_id: &str,
+    slug: Option<&str>,
+    field_data_hash: Option<&str>,
+    files: Option<&serde_json::Value>,
+) -> Result<IdMapEntry, StoreError> {
     use id_map::dsl as m;
     Ok(diesel::insert_into(id_map::table)
         .values((
@@ -177,6 +193,7 @@ pub async fn mark_synced(
             m::slug.eq(slug),
             m::state.eq(IdMapState::Synced),
             m::field_data_hash.eq(field_data_hash),
+            m::files.eq(files),
         ))
         .on_conflict((m::connection_id, m::external_source, m::external_id))
         .do_update()
@@ -187,6 +204,7 @@ pub async fn mark_synced(
             >("coalesce(excluded.slug, id_map.slug)")),
             m::state.eq(IdMapState::Synced),
             m::field_data_hash.eq(field_data_hash),
+            m::files.eq(files),
         ))
         .returning(IdMapEntry::as_returning())
         .get_result(conn)

@@ -8,7 +8,12 @@ use crate::schema::webflow::Field as WfField;
 use crate::value::{excerpt, file_alt, shape};
 use crate::warning::WarningKind;
 
-/// `{url, alt}` for a SmartSuite file object, a `{url, alt}` object or a URL string.
+/// Webflow's limit per image or file.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// `{url, alt}` for a SmartSuite file object, a `{url, alt}` object or a URL string. A
+/// SmartSuite file over [`MAX_FILE_BYTES`] (by its metadata) is left out with a warning naming
+/// it, and its URL is not asked for.
 pub(super) fn file_value(
     value: &Value,
     target: &WfField,
@@ -18,6 +23,20 @@ pub(super) fn file_value(
     match value {
         Value::Object(map) if map.contains_key("handle") => {
             let handle = map.get("handle").and_then(Value::as_str).unwrap_or("");
+            let metadata = map.get("metadata");
+            if let Some(bytes) = metadata
+                .and_then(|m| m.get("size"))
+                .and_then(Value::as_u64)
+                .filter(|size| *size > MAX_FILE_BYTES)
+            {
+                let file = metadata
+                    .and_then(|m| m.get("filename"))
+                    .and_then(Value::as_str)
+                    .unwrap_or(handle)
+                    .to_string();
+                w.push(WarningKind::FileTooLarge { file, bytes });
+                return None;
+            }
             let Some(url) = ctx.public_url(handle) else {
                 w.push(WarningKind::UnresolvedFile {
                     handle: handle.to_string(),

@@ -312,3 +312,33 @@ fn a_push_payload_maps_with_each_kind_of_entry() {
             .any(|w| w.kind == WarningKind::SlugFallback)
     );
 }
+
+#[test]
+fn a_file_over_four_megabytes_is_left_out_with_a_warning_naming_it_and_its_url_is_not_asked() {
+    let mut large = record();
+    large["see6d6120d"][0]["metadata"]["size"] = json!(5 * 1024 * 1024);
+    let item = full_mapping().map_record(&large, &resolvers()).unwrap();
+    let hero = item
+        .warnings
+        .iter()
+        .find(|w| w.field == "hero")
+        .expect("the hero image warns");
+    assert_eq!(
+        hero.kind,
+        WarningKind::FileTooLarge {
+            file: "image (48).png".into(),
+            bytes: 5 * 1024 * 1024,
+        }
+    );
+    assert!(hero.to_string().contains("image (48).png"), "{hero}");
+    assert!(!item.field_data.contains_key("hero"));
+    assert!(
+        full_mapping().lookups(&large).file_handles.is_empty(),
+        "no URL is asked for a file that will not be sent"
+    );
+    // At the limit it is sent.
+    let mut at_limit = record();
+    at_limit["see6d6120d"][0]["metadata"]["size"] = json!(4 * 1024 * 1024);
+    let item = full_mapping().map_record(&at_limit, &resolvers()).unwrap();
+    assert!(item.field_data.contains_key("hero"), "{item:?}");
+}

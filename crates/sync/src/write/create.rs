@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use suiteflow_webflow_client::{Error as WebflowError, ItemData, Target};
+use suiteflow_webflow_client::{Error as WebflowError, Item, ItemData, Target};
 
 use super::{BULK_LIMIT, Batch, SLUG_SUFFIXES, Write, slugs_taken};
 use crate::failure::{Failure, FailureKind};
@@ -56,16 +56,19 @@ impl<'a> Batch<'a> {
             .await;
         match created {
             Ok(created) => {
-                let by_slug: HashMap<String, String> = created
+                let by_slug: HashMap<String, Item> = created
                     .into_iter()
                     .filter_map(|item| {
                         let slug = item.field_data.get("slug")?.as_str()?.to_string();
-                        Some((slug, item.id))
+                        Some((slug, item))
                     })
                     .collect();
                 for w in chunk {
                     let outcome = match by_slug.get(w.item.slug.as_str()) {
-                        Some(item_id) => self.synced(&w, item_id, w.item.slug.as_str()).await,
+                        Some(item) => {
+                            self.synced(&w, &item.id, w.item.slug.as_str(), Some(item))
+                                .await
+                        }
                         // Not in the answer: the next attempt finds it by slug or creates it.
                         None => Outcome::Failed(Failure::retry(
                             "Webflow's bulk answer did not list this item",
@@ -105,7 +108,7 @@ impl<'a> Batch<'a> {
                 )
                 .await;
             match reply {
-                Ok(Ok(item)) => return self.synced(w, &item.id, slug.as_str()).await,
+                Ok(Ok(item)) => return self.synced(w, &item.id, slug.as_str(), Some(&item)).await,
                 Ok(Err(WebflowError::SlugTaken { .. })) => {
                     match self.late_create(w, slug.as_str()).await {
                         Ok(Some(item_id)) => {

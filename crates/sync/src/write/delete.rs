@@ -38,7 +38,7 @@ impl Batch<'_> {
                 let mut data = ItemData::new(Map::new());
                 data.is_archived = Some(true);
                 match self.patch(&item_id, &data, Target::Live).await {
-                    Ok(()) | Err(PatchError::Gone) => {}
+                    Ok(_) | Err(PatchError::Gone) => {}
                     Err(PatchError::SlugTaken) => {
                         return Err(Failure::permanent(
                             "unexpected slug conflict while archiving",

@@ -43,7 +43,7 @@ impl<'a> Batch<'a> {
             };
             tracing::info!(connection_id = %self.ctx.id().0, event_id = %w.event.id.0, item_id = %item.id, "adopting the item that already holds this record");
             if holds(&item, &w.item) {
-                let outcome = self.synced(&w, &item.id, w.item.slug.as_str()).await;
+                let outcome = self.synced(&w, &item.id, w.item.slug.as_str(), None).await;
                 self.finish(w.event.id, outcome);
             } else {
                 plan.updates.push(Update {
@@ -168,7 +168,7 @@ impl<'a> Batch<'a> {
         }
         tracing::info!(connection_id = %self.ctx.id().0, event_id = %w.event.id.0, item_id = %item.id, "adopting the item that already holds this record's slug");
         Ok(Some(if holds(&item, &w.item) {
-            self.synced(w, &item.id, slug).await
+            self.synced(w, &item.id, slug, None).await
         } else {
             self.update_one(w, &item.id, Some(slug), target).await
         }))

@@ -14,11 +14,11 @@ mod plan;
 mod prepare;
 mod update;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use suiteflow_mapper::MappedItem;
 use suiteflow_store::id_map::{self, RecordKey};
 use suiteflow_store::{ConnectionId, Event, EventId, Store};
-use suiteflow_webflow_client::{ItemData, Target};
+use suiteflow_webflow_client::{Item, ItemData, Target};
 use time::OffsetDateTime;
 
 use crate::budget::{SmartSuiteBudget, WebflowBudget};
@@ -80,6 +80,12 @@ struct Write<'e> {
     earlier_create: Option<(String, OffsetDateTime)>,
     /// Linked records without an item yet (connection, record).
     pending_links: Vec<(ConnectionId, String)>,
+    /// What the file fields carry (`{field: value}`): Webflow fetches them on every write
+    /// that sends them.
+    files: Map<String, Value>,
+    /// The files the item holds already (from the id map), for an update: a file field that
+    /// did not change is left out of the PATCH.
+    sent_files: Option<Map<String, Value>>,
 }
 
 impl Write<'_> {
@@ -96,9 +102,12 @@ impl Write<'_> {
     }
 
     /// The item's data with `slug` (sent only when `keep_slug`: Webflow refuses an unchanged
-    /// slug in some PATCHes).
+    /// slug in some PATCHes), without the file fields the item already holds.
     fn data(&self, slug: Option<&str>, keep_slug: bool) -> ItemData {
         let mut field_data = self.item.field_data.clone();
+        for field in self.unchanged_files() {
+            field_data.remove(field);
+        }
         match slug {
             Some(slug) if keep_slug => {
                 field_data.insert("slug".into(), Value::String(slug.to_string()));
@@ -115,6 +124,60 @@ impl Write<'_> {
 
     fn warnings(&self) -> Vec<String> {
         self.item.warnings.iter().map(ToString::to_string).collect()
+    }
+
+    /// The file fields whose files the item holds already.
+    fn unchanged_files(&self) -> impl Iterator<Item = &str> {
+        self.files
+            .iter()
+            .filter(|(field, value)| {
+                self.sent_files
+                    .as_ref()
+                    .is_some_and(|sent| sent.get(*field) == Some(*value))
+            })
+            .map(|(field, _)| field.as_str())
+    }
+
+    /// After a write Webflow answered with `answer`: the files the item now holds, and a
+    /// warning for each file Webflow dropped (it drops a file it cannot fetch, or one over
+    /// 4 MB, without refusing the write). Without an answer, the files are taken as written.
+    fn files_after(&self, answer: Option<&Item>) -> (Map<String, Value>, Vec<String>) {
+        let unchanged: Vec<&str> = self.unchanged_files().collect();
+        let mut landed = Map::new();
+        let mut dropped = Vec::new();
+        for (field, sent) in &self.files {
+            let held = answer.map(|item| item.field_data.get(field).unwrap_or(&Value::Null));
+            match held {
+                Some(held)
+                    if !unchanged.contains(&field.as_str()) && files_in(held) < files_in(sent) =>
+                {
+                    dropped.push(match sent {
+                        Value::Array(all) => format!(
+                            "{field}: Webflow dropped {} of {} files (it could not fetch them, or they are over 4 MB)",
+                            files_in(sent) - files_in(held),
+                            all.len()
+                        ),
+                        _ => format!(
+                            "{field}: Webflow dropped the file {} (it could not fetch it, or it is over 4 MB)",
+                            sent.get("url").and_then(Value::as_str).unwrap_or("?")
+                        ),
+                    });
+                }
+                _ => {
+                    landed.insert(field.clone(), sent.clone());
+                }
+            }
+        }
+        (landed, dropped)
+    }
+}
+
+/// How many files a file field's value holds.
+fn files_in(value: &Value) -> usize {
+    match value {
+        Value::Null => 0,
+        Value::Array(files) => files.iter().filter(|f| !f.is_null()).count(),
+        _ => 1,
     }
 }
 
@@ -172,14 +235,35 @@ impl<'a> Batch<'a> {
         }
     }
 
-    /// The record's item is `item_id` and holds what `w` maps to: remember it in the id map.
-    async fn synced(&self, w: &Write<'_>, item_id: &str, slug: &str) -> Outcome {
+    /// The record's item is `item_id` and holds what `w` maps to (Webflow's `answer` to the
+    /// write, when there was one, tells which files it kept): remember it in the id map.
+    async fn synced(
+        &self,
+        w: &Write<'_>,
+        item_id: &str,
+        slug: &str,
+        answer: Option<&Item>,
+    ) -> Outcome {
+        let (files, dropped) = w.files_after(answer);
+        let files = (!files.is_empty()).then_some(Value::Object(files));
         let marked = async {
             let mut conn = self.store.get().await?;
-            id_map::mark_synced(&mut conn, w.key(), item_id, Some(slug), Some(&w.hash)).await
+            id_map::mark_written(
+                &mut conn,
+                w.key(),
+                item_id,
+                Some(slug),
+                Some(&w.hash),
+                files.as_ref(),
+            )
+            .await
         };
         match marked.await {
-            Ok(_) => Outcome::done(Some(item_id.to_string()), w.warnings()),
+            Ok(_) => {
+                let mut warnings = w.warnings();
+                warnings.extend(dropped);
+                Outcome::done(Some(item_id.to_string()), warnings)
+            }
             Err(e) => Outcome::Failed(e.into()),
         }
     }

@@ -58,6 +58,8 @@ impl<'a> Batch<'a> {
                         let outcome = crate::Outcome::done(Some(item_id), w.warnings());
                         self.finish(w.event.id, outcome);
                     } else {
+                        let mut w = w;
+                        w.sent_files = e.files.as_ref().and_then(|f| f.as_object().cloned());
                         plan.updates.push(Update {
                             write: w,
                             item_id,

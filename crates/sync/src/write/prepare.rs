@@ -132,11 +132,19 @@ impl<'a> Batch<'a> {
         let hash = item.content_hash();
         Ok(Some(Write {
             event,
-            item,
             hash,
             match_key: mapping.match_key(&record, Some(&event.external_id)),
             earlier_create: None,
             pending_links: resolution.pending_links,
+            files: mapping
+                .file_targets()
+                .filter_map(|field| {
+                    let value = item.field_data.get(field)?;
+                    Some((field.to_string(), value.clone()))
+                })
+                .collect(),
+            sent_files: None,
+            item,
         }))
     }
 }

@@ -4,7 +4,7 @@
 //! taken off the live site; an item deleted in Webflow is forgotten, to be created again.
 
 use suiteflow_store::id_map;
-use suiteflow_webflow_client::{Error as WebflowError, ItemData, ItemUpdate, Target};
+use suiteflow_webflow_client::{Error as WebflowError, Item, ItemData, ItemUpdate, Target};
 
 use super::plan::Update;
 use super::{BULK_LIMIT, Batch, SLUG_SUFFIXES, Write, slugs_taken};
@@ -57,12 +57,18 @@ impl<'a> Batch<'a> {
                 )
                 .await;
             match result {
-                Ok(_) => {
+                Ok(updated) => {
                     for u in chunk {
+                        let answer = updated.iter().find(|i| i.id == u.item_id);
                         let outcome = match self.unpublish_if_draft(&u.write, &u.item_id).await {
                             Ok(()) => {
-                                self.synced(&u.write, &u.item_id, u.write.item.slug.as_str())
-                                    .await
+                                self.synced(
+                                    &u.write,
+                                    &u.item_id,
+                                    u.write.item.slug.as_str(),
+                                    answer,
+                                )
+                                .await
                             }
                             Err(f) => Outcome::Failed(f),
                         };
@@ -100,11 +106,11 @@ impl<'a> Batch<'a> {
             }
             let data = w.data(Some(slug.as_str()), old_slug != Some(slug.as_str()));
             match self.patch(item_id, &data, target).await {
-                Ok(()) => {
+                Ok(answer) => {
                     if let Err(f) = self.unpublish_if_draft(w, item_id).await {
                         return f.into();
                     }
-                    return self.synced(w, item_id, slug.as_str()).await;
+                    return self.synced(w, item_id, slug.as_str(), Some(&answer)).await;
                 }
                 Err(PatchError::SlugTaken) => continue,
                 Err(PatchError::Gone) => return self.forget(w, item_id).await.into(),
@@ -158,14 +164,14 @@ impl<'a> Batch<'a> {
         }
     }
 
-    /// One PATCH; a live PATCH of a never-published item falls back to a staged PATCH plus
-    /// publish.
+    /// One PATCH, answered with the item; a live PATCH of a never-published item falls back to
+    /// a staged PATCH plus publish.
     pub(super) async fn patch(
         &mut self,
         item_id: &str,
         data: &ItemData,
         target: Target,
-    ) -> Result<(), PatchError> {
+    ) -> Result<Item, PatchError> {
         let collection = self.ctx.collection_id();
         let webflow = &self.ctx.webflow;
         let reply = self
@@ -173,9 +179,10 @@ impl<'a> Batch<'a> {
             .send(webflow.update_item(collection, item_id, data, target))
             .await?;
         match reply {
-            Ok(_) => Ok(()),
+            Ok(item) => Ok(item),
             Err(WebflowError::NeverPublished { .. }) => {
-                self.budget
+                let item = self
+                    .budget
                     .call(webflow.update_item(collection, item_id, data, Target::Staged))
                     .await?;
                 let ids = [item_id.to_string()];
@@ -184,7 +191,7 @@ impl<'a> Batch<'a> {
                     .call(webflow.publish_items(collection, &ids))
                     .await?;
                 if published.published_item_ids.iter().any(|id| id == item_id) {
-                    Ok(())
+                    Ok(item)
                 } else {
                     Err(PatchError::Failed(Failure::retry(format!(
                         "Webflow did not publish item {item_id}: {:?}",

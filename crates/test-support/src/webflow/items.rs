@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::routes::{answer, detail, not_found, out_of, validation};
-use super::state::{ItemRec, State, new_id, now};
+use super::state::{CollectionRec, ItemRec, State, new_id, now};
 use super::validation::{check_batch, check_field_data, check_top_level, duplicate_slug};
 use crate::server::Outgoing;
 
@@ -44,12 +44,13 @@ pub(super) fn create(
             &["isDraft", "isArchived", "cmsLocaleId", "fieldData"],
         )
         .map_err(Value::Array)?;
-        let data = check_field_data(
+        let mut data = check_field_data(
             &collection,
             entry.get("fieldData").unwrap_or(&Value::Null),
             true,
         )
         .map_err(Value::Array)?;
+        drop_unfetchable(&state.config.unfetchable_files, &collection, &mut data);
         let slug = data
             .get("slug")
             .and_then(Value::as_str)
@@ -161,6 +162,7 @@ pub(super) fn update(
             )
         })?;
     let reject_own_slug = state.config.reject_unchanged_slug_in_patch;
+    let unfetchable = state.config.unfetchable_files.clone();
     let items = state.items.entry(c.to_owned()).or_default();
     let mut plans = Vec::new();
     for entry in entries {
@@ -179,12 +181,13 @@ pub(super) fn update(
                 &format!("Requested resource not found: item {id}"),
             ));
         };
-        let changes = check_field_data(
+        let mut changes = check_field_data(
             &collection,
             entry.get("fieldData").unwrap_or(&json!({})),
             false,
         )
         .map_err(Value::Array)?;
+        drop_unfetchable(&unfetchable, &collection, &mut changes);
         if let Some(slug) = changes.get("slug") {
             let Some(slug) = slug.as_str().filter(|s| !s.is_empty()) else {
                 return Err(json!([detail("slug", "Field is required")]));
@@ -318,4 +321,34 @@ pub(super) fn publish(state: &mut State, c: &str, body: &Value) -> Outgoing {
         202,
         &json!({"publishedItemIds": published, "errors": errors}),
     )
+}
+
+/// Drops the files Webflow could not fetch from `data` (a single file becomes null, a list
+/// loses them), as `skipInvalidFiles` does: silently.
+fn drop_unfetchable(
+    unfetchable: &[String],
+    collection: &CollectionRec,
+    data: &mut Map<String, Value>,
+) {
+    let refused = |file: &Value| {
+        file.get("url").and_then(Value::as_str).is_some_and(|url| {
+            unfetchable
+                .iter()
+                .any(|prefix| url.starts_with(prefix.as_str()))
+        })
+    };
+    for field in &collection.fields {
+        let Some(value) = data.get_mut(&field.slug) else {
+            continue;
+        };
+        match field.field_type.as_str() {
+            "Image" | "File" if refused(value) => *value = Value::Null,
+            "MultiImage" => {
+                if let Some(files) = value.as_array_mut() {
+                    files.retain(|f| !refused(f));
+                }
+            }
+            _ => {}
+        }
+    }
 }

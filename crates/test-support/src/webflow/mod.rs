@@ -43,6 +43,9 @@ pub struct WebflowConfig {
     pub rate_window: Duration,
     /// Tokens with a limit of their own (another plan), instead of `rate_limit`.
     pub token_limits: HashMap<String, u32>,
+    /// File URLs (by prefix) Webflow cannot fetch: like Webflow with `skipInvalidFiles`
+    /// (its default), a write carrying one succeeds without that file.
+    pub unfetchable_files: Vec<String>,
     /// Reject a PATCH that re-sends the item's own unchanged slug, as Webflow was reported to.
     pub reject_unchanged_slug_in_patch: bool,
 }
@@ -54,6 +57,7 @@ impl Default for WebflowConfig {
             rate_limit: 60,
             rate_window: Duration::from_secs(60),
             token_limits: HashMap::new(),
+            unfetchable_files: Vec::new(),
             reject_unchanged_slug_in_patch: true,
         }
     }
@@ -200,6 +204,15 @@ impl WebflowStandIn {
         let mut state = lock(&self.state);
         state.config.tokens.push(token.to_owned());
         state.config.token_limits.insert(token.to_owned(), limit);
+    }
+
+    /// Files whose URL starts with `prefix` cannot be fetched: writes drop them silently, as
+    /// Webflow does with a file it cannot fetch or that is over 4 MB.
+    pub fn make_files_unfetchable(&self, prefix: &str) {
+        lock(&self.state)
+            .config
+            .unfetchable_files
+            .push(prefix.to_owned());
     }
 
     /// Refuses every request with `token` for `duration`, each with a 429 whose `Retry-After`
