@@ -117,3 +117,82 @@ async fn check_prints_the_api_keys_calls_this_month_against_the_quota() {
         "{report}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reports_the_webhook_the_links_that_wait_and_recent_errors() {
+    use suiteflow_store::{ConnectionId, WebhookStatus};
+    let env = Env::new().await;
+    let id = id_of(&env.create_connection("shop", "hmac").await);
+    env.run(&["mapping", "set", &id, "--file", &env.good_mapping()])
+        .await
+        .assert_code(0);
+    let report = env.run(&["check", &id, "--json"]).await.ok();
+    assert_eq!(status_of(&report, "recent_errors"), "ok", "{report}");
+    assert_eq!(status_of(&report, "pending_links"), "ok", "{report}");
+    assert!(
+        !report.to_string().contains("webhook_health"),
+        "no webhook, no webhook checks: {report}"
+    );
+
+    let connection: ConnectionId = id.parse().unwrap();
+    {
+        let mut conn = env.store().await;
+        let changes = suiteflow_store::ConnectionChanges {
+            smartsuite_webhook_id: Some(Some("wh-1".into())),
+            ..Default::default()
+        };
+        suiteflow_store::update_connection(&mut conn, connection, &changes)
+            .await
+            .unwrap();
+        suiteflow_store::record_webhook_check(
+            &mut conn,
+            connection,
+            "wh-1",
+            WebhookStatus::Disabled,
+            Some("notifications are off and could not be turned on"),
+        )
+        .await
+        .unwrap();
+        suiteflow_store::set_pending_links(
+            &mut conn,
+            connection,
+            "rec-1",
+            &[(connection, "rec-2".into())],
+        )
+        .await
+        .unwrap();
+        suiteflow_store::record_connection_error(&mut conn, connection, "Webflow said 500", None)
+            .await
+            .unwrap();
+    }
+    let run = env.run(&["check", &id, "--json"]).await;
+    run.assert_code(1);
+    let report = run.json();
+    let health = check_of(&report, "webhook_health");
+    assert_eq!(health["status"], "failed", "{report}");
+    assert!(
+        health["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("disabled") && d.contains("could not be turned on")),
+        "{report}"
+    );
+    assert_eq!(
+        status_of(&report, "webhook_keep_alive"),
+        "warning",
+        "never read"
+    );
+    assert!(
+        check_of(&report, "pending_links")["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("1 links wait")),
+        "{report}"
+    );
+    let errors = check_of(&report, "recent_errors");
+    assert_eq!(errors["status"], "warning", "{report}");
+    assert!(
+        errors["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.contains("Webflow said 500")),
+        "{report}"
+    );
+}

@@ -1,47 +1,15 @@
-//! `suiteflow check <connection>`: credentials, access ("scopes") and whether the mapping fits
-//! the live schemas. Reads only; exits 1 when a check fails.
+//! The checks that call the APIs: the SmartSuite key opens the table and the webhook is
+//! registered, the key's calls this month, and the Webflow token reads the site, the
+//! collection and its items.
 
-use serde::Serialize;
-use serde_json::{Value, json};
 use suiteflow_mapper::schema::{smartsuite, webflow};
-use suiteflow_store::ConnectionStatus;
 use suiteflow_sync::budget::QUOTA_WARNING;
 use suiteflow_sync::{Failure, Session};
 use suiteflow_webflow_client::ListItems;
 
+use super::{Check, Status};
 use crate::CommandContext;
-use crate::commands::mapping::stored_document;
 use crate::error::{CliResult, failure};
-use crate::output::print_json;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Status {
-    Ok,
-    Warning,
-    Failed,
-    Skipped,
-}
-
-#[derive(Debug, Serialize)]
-struct Check {
-    name: &'static str,
-    status: Status,
-    detail: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    problems: Vec<String>,
-}
-
-impl Check {
-    fn new(name: &'static str, status: Status, detail: impl Into<String>) -> Self {
-        Self {
-            name,
-            status,
-            detail: detail.into(),
-            problems: Vec::new(),
-        }
-    }
-}
 
 fn smartsuite_failure(f: &Failure, what: &str) -> String {
     use suiteflow_smartsuite_client::Error as E;
@@ -67,120 +35,8 @@ fn webflow_failure(f: &Failure, what: &str, scope: &str) -> String {
     }
 }
 
-pub async fn run(ctx: &CommandContext, reference: &str) -> CliResult {
-    let connection = ctx.connection(reference).await?;
-    let mut checks = Vec::new();
-
-    checks.push(match connection.status {
-        ConnectionStatus::Active => Check::new("connection_status", Status::Ok, "active"),
-        status => Check::new(
-            "connection_status",
-            Status::Warning,
-            format!("{status}: its events are not processed (`connection resume`)"),
-        ),
-    });
-
-    let mut table: Option<smartsuite::Table> = None;
-    let mut collection: Option<webflow::Collection> = None;
-    match ctx.session(&connection) {
-        Err(e) => checks.push(Check::new("credentials", Status::Failed, e.to_string())),
-        Ok(session) => {
-            table = check_smartsuite(&session, &mut checks).await;
-            checks.push(smartsuite_month(ctx, &session).await?);
-            collection = check_webflow(&session, &mut checks).await;
-        }
-    }
-
-    // The mapping against the live schemas.
-    let mut db = ctx.db().await?;
-    let mapping = suiteflow_store::get_mapping(&mut db, connection.id)
-        .await
-        .map_err(|e| failure(format!("loading the mapping: {e}")))?;
-    drop(db);
-    checks.push(match (mapping, &table, &collection) {
-        (None, _, _) => Check::new(
-            "mapping",
-            Status::Failed,
-            "no mapping: nothing can be written (`mapping set`)",
-        ),
-        (Some(_), None, _) | (Some(_), _, None) => Check::new(
-            "mapping",
-            Status::Skipped,
-            "the live schemas could not be read",
-        ),
-        (Some(mapping), Some(table), Some(collection)) => {
-            let doc = stored_document(&mapping)?;
-            match suiteflow_mapper::validate(&doc, table, collection) {
-                Ok(compiled) => {
-                    let unmapped: Vec<&str> = collection
-                        .fields
-                        .iter()
-                        .filter(|f| f.is_editable && f.slug != "slug")
-                        .map(|f| f.slug.as_str())
-                        .filter(|slug| !compiled.targets().any(|t| t == *slug))
-                        .collect();
-                    let mut detail = format!(
-                        "mapping version {} fits the live schemas ({} fields mapped)",
-                        mapping.version,
-                        doc.field_map.len()
-                    );
-                    if !unmapped.is_empty() {
-                        detail.push_str(&format!("; not mapped: {}", unmapped.join(", ")));
-                    }
-                    Check::new("mapping", Status::Ok, detail)
-                }
-                Err(problems) => {
-                    let mut check = Check::new(
-                        "mapping",
-                        Status::Failed,
-                        format!(
-                            "mapping version {} does not fit the live schemas ({} problems)",
-                            mapping.version,
-                            problems.len()
-                        ),
-                    );
-                    check.problems = problems.iter().map(ToString::to_string).collect();
-                    check
-                }
-            }
-        }
-    });
-
-    let ok = !checks.iter().any(|c| c.status == Status::Failed);
-    if ctx.json {
-        print_json(&json!({
-            "connectionId": connection.id,
-            "ok": ok,
-            "checks": serde_json::to_value(&checks).unwrap_or(Value::Null),
-        }));
-    } else {
-        for check in &checks {
-            let mark = match check.status {
-                Status::Ok => "ok  ",
-                Status::Warning => "warn",
-                Status::Failed => "FAIL",
-                Status::Skipped => "skip",
-            };
-            println!("[{mark}] {:<22} {}", check.name, check.detail);
-            for problem in &check.problems {
-                println!("         - {problem}");
-            }
-        }
-    }
-    if ok {
-        Ok(())
-    } else {
-        let failed: Vec<&str> = checks
-            .iter()
-            .filter(|c| c.status == Status::Failed)
-            .map(|c| c.name)
-            .collect();
-        Err(failure(format!("check failed: {}", failed.join(", "))))
-    }
-}
-
 /// SmartSuite: the key opens the table (there are no finer scopes), and the webhook is there.
-async fn check_smartsuite(
+pub(super) async fn check_smartsuite(
     session: &Session<'_>,
     checks: &mut Vec<Check>,
 ) -> Option<smartsuite::Table> {
@@ -260,7 +116,10 @@ async fn check_smartsuite(
 
 /// This month's SmartSuite calls of the connection's API key (every connection and replica
 /// using the key counts into one number), against the plan's quota when it is known.
-async fn smartsuite_month(ctx: &CommandContext, session: &Session<'_>) -> CliResult<Check> {
+pub(super) async fn smartsuite_month(
+    ctx: &CommandContext,
+    session: &Session<'_>,
+) -> CliResult<Check> {
     let calls = session
         .smartsuite
         .calls_this_month()
@@ -295,7 +154,7 @@ async fn smartsuite_month(ctx: &CommandContext, session: &Session<'_>) -> CliRes
 }
 
 /// Webflow: the token reads the site (sites:read), the collection and its items (cms:read).
-async fn check_webflow(
+pub(super) async fn check_webflow(
     session: &Session<'_>,
     checks: &mut Vec<Check>,
 ) -> Option<webflow::Collection> {
