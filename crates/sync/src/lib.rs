@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+pub mod admin;
 pub mod backfill;
 pub mod budget;
+pub mod check;
 pub mod connect;
 pub mod context;
 mod engine;

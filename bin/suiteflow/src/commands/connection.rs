@@ -15,6 +15,7 @@ use crate::output::{
     connection_json, print_json, print_table, push_url, scheme_label, timestamp, truncate,
 };
 use crate::{CommandContext, ConnectionCommand, CreateArgs, SchemeArg, SetArgs, Tuning};
+use suiteflow_sync::admin::{self, Actor};
 
 pub async fn run(ctx: &CommandContext, command: ConnectionCommand) -> CliResult {
     match command {
@@ -307,18 +308,19 @@ async fn show(ctx: &CommandContext, reference: &str) -> CliResult {
 
 async fn set_status(ctx: &CommandContext, reference: &str, status: ConnectionStatus) -> CliResult {
     let connection = ctx.connection(reference).await?;
-    if connection.status == ConnectionStatus::Archived {
-        return Err(refused(format!(
-            "connection {} is archived; archived connections stay archived (create a new one)",
-            connection.id
-        )));
-    }
-    let mut db = ctx.db().await?;
-    suiteflow_store::set_connection_status(&mut db, connection.id, status)
+    admin::set_status(&ctx.store, Actor::Cli, &connection, status)
         .await
-        .or_fail("updating the connection")?;
+        .map_err(admin_error)?;
     report_status(ctx, &connection, status);
     Ok(())
+}
+
+/// An operator's action that was refused (exit 3) or failed (exit 1).
+pub(crate) fn admin_error(e: admin::AdminError) -> crate::CliError {
+    match e {
+        admin::AdminError::Refused(message) => refused(message),
+        other => failure(other.to_string()),
+    }
 }
 
 fn report_status(ctx: &CommandContext, connection: &Connection, status: ConnectionStatus) {
@@ -365,24 +367,10 @@ async fn archive(ctx: &CommandContext, reference: &str) -> CliResult {
 
 async fn rotate_secret(ctx: &CommandContext, reference: &str) -> CliResult {
     let connection = ctx.connection(reference).await?;
-    if connection.status == ConnectionStatus::Archived {
-        return Err(refused(format!("connection {} is archived", connection.id)));
-    }
-    let scheme = match connection.webhook_scheme {
-        WebhookScheme::Hmac => Scheme::Hmac,
-        WebhookScheme::Standard => Scheme::Standard,
-    };
-    let secret = generate_webhook_secret(scheme);
-    let sealed = ctx.seal(connection.id, SecretColumn::WebhookSecret, secret.expose())?;
-    let mut db = ctx.db().await?;
-    suiteflow_store::update_connection(
-        &mut db,
-        connection.id,
-        &ConnectionChanges::default().webhook_secret(sealed),
-    )
-    .await
-    .or_fail("storing the new secret")?
-    .ok_or_else(|| refused(format!("unknown connection {reference}")))?;
+    let secret =
+        admin::rotate_webhook_secret(&ctx.store, &ctx.settings.keys, Actor::Cli, &connection)
+            .await
+            .map_err(admin_error)?;
     if ctx.json {
         print_json(&json!({
             "id": connection.id,

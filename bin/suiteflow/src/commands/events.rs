@@ -3,9 +3,11 @@
 use serde_json::{Value, json};
 use suiteflow_store::{AsyncPgConnection, Event, EventId, EventStatus};
 
+use crate::commands::connection::admin_error;
 use crate::error::{CliResult, ResultExt as _, refused};
 use crate::output::{event_json, print_json, print_table, timestamp, truncate};
 use crate::{CommandContext, EventsCommand, StatusArg};
+use suiteflow_sync::admin::{self, Actor};
 
 pub async fn run(ctx: &CommandContext, command: EventsCommand) -> CliResult {
     match command {
@@ -148,18 +150,10 @@ async fn show(ctx: &CommandContext, id: &str) -> CliResult {
 }
 
 async fn replay_one(ctx: &CommandContext, id: &str) -> CliResult {
-    let mut db = ctx.db().await?;
-    let event = load_event(&mut db, id).await?;
-    let event_id = event.id;
-    if !suiteflow_store::queue::requeue(&mut db, event_id)
+    let event_id = parse_event_id(id)?;
+    let event = admin::replay(&ctx.store, Actor::Cli, event_id)
         .await
-        .or_fail("requeueing the event")?
-    {
-        return Err(refused(format!(
-            "event {id} is {} and cannot be replayed (only finished events can)",
-            event.status
-        )));
-    }
+        .map_err(admin_error)?;
     if ctx.json {
         print_json(&json!({
             "id": event_id,
@@ -177,20 +171,9 @@ async fn replay_dead_letters(ctx: &CommandContext, connection: Option<&str>) -> 
         Some(reference) => Some(ctx.connection(reference).await?.id),
         None => None,
     };
-    let mut db = ctx.db().await?;
-    let ids = suiteflow_store::queue::dead_letter_ids(&mut db, connection)
+    let requeued = admin::replay_dead_letters(&ctx.store, Actor::Cli, connection)
         .await
-        .or_fail("listing dead letters")?;
-    let mut requeued = Vec::new();
-    for id in &ids {
-        // An event replayed meanwhile by someone else is simply not counted.
-        if suiteflow_store::queue::requeue(&mut db, *id)
-            .await
-            .or_fail("requeueing an event")?
-        {
-            requeued.push(*id);
-        }
-    }
+        .map_err(admin_error)?;
     if ctx.json {
         print_json(&json!({ "requeued": requeued.len(), "ids": requeued }));
     } else {

@@ -1,36 +1,37 @@
-//! `suiteflow check <connection>`: credentials, access ("scopes"), the SmartSuite key's calls
-//! this month, whether the mapping fits the live schemas (drift), the webhook's health and
-//! last read, the links that wait, and recent errors. Reads only; exits 1 when a check fails.
+//! The `check` report of a connection, for the CLI and the console alike: the credentials and
+//! their access ("scopes"), the SmartSuite key's calls this month, whether the mapping fits
+//! the live schemas (drift), the SmartSuite webhook's health and last read, the links that wait
+//! for their record's item, and recent errors. Reads only; every call is paid from the shared
+//! budgets.
 
 mod apis;
 mod state;
 
 use serde::Serialize;
-use serde_json::{Value, json};
 use suiteflow_mapper::schema::{smartsuite, webflow};
-use suiteflow_store::ConnectionStatus;
+use suiteflow_store::{Connection, ConnectionStatus, Store};
 
-use crate::CommandContext;
-use crate::commands::mapping::stored_document;
-use crate::error::{CliResult, failure};
-use crate::output::print_json;
+use crate::connect::Connector;
+use crate::failure::Failure;
 
+/// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-enum Status {
+pub enum Status {
     Ok,
     Warning,
     Failed,
     Skipped,
 }
 
-#[derive(Debug, Serialize)]
-struct Check {
-    name: &'static str,
-    status: Status,
-    detail: String,
+/// One check: its name, how it came out, what it found, and the problems it lists.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub status: Status,
+    pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    problems: Vec<String>,
+    pub problems: Vec<String>,
 }
 
 impl Check {
@@ -44,8 +45,34 @@ impl Check {
     }
 }
 
-pub async fn run(ctx: &CommandContext, reference: &str) -> CliResult {
-    let connection = ctx.connection(reference).await?;
+/// The checks of one connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    /// No check failed.
+    pub fn ok(&self) -> bool {
+        !self.checks.iter().any(|c| c.status == Status::Failed)
+    }
+
+    /// The names of the checks that failed.
+    pub fn failed(&self) -> Vec<&'static str> {
+        self.checks
+            .iter()
+            .filter(|c| c.status == Status::Failed)
+            .map(|c| c.name)
+            .collect()
+    }
+}
+
+/// Runs every check of `connection`. An error: the database failed.
+pub async fn run(
+    store: &Store,
+    connector: &Connector,
+    connection: &Connection,
+) -> Result<Report, Failure> {
     let mut checks = Vec::new();
 
     checks.push(match connection.status {
@@ -59,20 +86,18 @@ pub async fn run(ctx: &CommandContext, reference: &str) -> CliResult {
 
     let mut table: Option<smartsuite::Table> = None;
     let mut collection: Option<webflow::Collection> = None;
-    match ctx.session(&connection) {
+    match connector.session(store, connection) {
         Err(e) => checks.push(Check::new("credentials", Status::Failed, e.to_string())),
         Ok(session) => {
             table = apis::check_smartsuite(&session, &mut checks).await;
-            checks.push(apis::smartsuite_month(ctx, &session).await?);
+            checks.push(apis::smartsuite_month(connector, &session).await?);
             collection = apis::check_webflow(&session, &mut checks).await;
         }
     }
 
     // The mapping against the live schemas.
-    let mut db = ctx.db().await?;
-    let mapping = suiteflow_store::get_mapping(&mut db, connection.id)
-        .await
-        .map_err(|e| failure(format!("loading the mapping: {e}")))?;
+    let mut db = store.get().await?;
+    let mapping = suiteflow_store::get_mapping(&mut db, connection.id).await?;
     drop(db);
     checks.push(match (mapping, &table, &collection) {
         (None, _, _) => Check::new(
@@ -86,7 +111,9 @@ pub async fn run(ctx: &CommandContext, reference: &str) -> CliResult {
             "the live schemas could not be read",
         ),
         (Some(mapping), Some(table), Some(collection)) => {
-            let doc = stored_document(&mapping)?;
+            let doc = crate::mapping::document(&mapping).map_err(|e| {
+                Failure::permanent(format!("the stored mapping does not parse: {e}"))
+            })?;
             match suiteflow_mapper::validate(&doc, table, collection) {
                 Ok(compiled) => {
                     let unmapped: Vec<&str> = collection
@@ -123,37 +150,6 @@ pub async fn run(ctx: &CommandContext, reference: &str) -> CliResult {
         }
     });
 
-    state::check_state(ctx, &connection, &mut checks).await?;
-
-    let ok = !checks.iter().any(|c| c.status == Status::Failed);
-    if ctx.json {
-        print_json(&json!({
-            "connectionId": connection.id,
-            "ok": ok,
-            "checks": serde_json::to_value(&checks).unwrap_or(Value::Null),
-        }));
-    } else {
-        for check in &checks {
-            let mark = match check.status {
-                Status::Ok => "ok  ",
-                Status::Warning => "warn",
-                Status::Failed => "FAIL",
-                Status::Skipped => "skip",
-            };
-            println!("[{mark}] {:<22} {}", check.name, check.detail);
-            for problem in &check.problems {
-                println!("         - {problem}");
-            }
-        }
-    }
-    if ok {
-        Ok(())
-    } else {
-        let failed: Vec<&str> = checks
-            .iter()
-            .filter(|c| c.status == Status::Failed)
-            .map(|c| c.name)
-            .collect();
-        Err(failure(format!("check failed: {}", failed.join(", "))))
-    }
+    state::check_state(store, connection, &mut checks).await?;
+    Ok(Report { checks })
 }

@@ -1,27 +1,24 @@
 //! The checks that read what the sync knows of the connection: its SmartSuite webhook's last
 //! check and last read, the links that wait for their record, and recent errors.
 
-use suiteflow_store::{Connection, EventStatus, WebhookStatus};
+use suiteflow_store::{Connection, EventStatus, Store, WebhookStatus};
 use time::OffsetDateTime;
 
 use super::{Check, Status};
-use crate::CommandContext;
-use crate::error::{CliResult, ResultExt as _};
+use crate::failure::Failure;
 
 /// SmartSuite turns a webhook off after 7 days without a `ListEvents`.
 const READ_WARNING: time::Duration = time::Duration::days(2);
 const READ_FAILURE: time::Duration = time::Duration::days(6);
 
 pub(super) async fn check_state(
-    ctx: &CommandContext,
+    store: &Store,
     connection: &Connection,
     checks: &mut Vec<Check>,
-) -> CliResult {
-    let mut db = ctx.db().await?;
+) -> Result<(), Failure> {
+    let mut db = store.get().await?;
     if connection.smartsuite_webhook_id.is_some() {
-        let last_check = suiteflow_store::webhook_check(&mut db, connection.id)
-            .await
-            .or_fail("reading the webhook's last check")?;
+        let last_check = suiteflow_store::webhook_check(&mut db, connection.id).await?;
         checks.push(match last_check {
             None => Check::new(
                 "webhook_health",
@@ -37,14 +34,11 @@ pub(super) async fn check_state(
                 let mut detail = format!(
                     "{} at {}: {}",
                     c.status,
-                    crate::output::timestamp(c.checked_at),
+                    timestamp(c.checked_at),
                     c.detail.unwrap_or_default()
                 );
                 if let Some(since) = c.unhealthy_since {
-                    detail.push_str(&format!(
-                        " (not ok since {})",
-                        crate::output::timestamp(since)
-                    ));
+                    detail.push_str(&format!(" (not ok since {})", timestamp(since)));
                 }
                 Check::new("webhook_health", status, detail)
             }
@@ -52,9 +46,7 @@ pub(super) async fn check_state(
         checks.push(keep_alive(connection));
     }
 
-    let waiting = suiteflow_store::count_pending_links(&mut db, connection.id)
-        .await
-        .or_fail("counting the links that wait")?;
+    let waiting = suiteflow_store::count_pending_links(&mut db, connection.id).await?;
     checks.push(Check::new(
         "pending_links",
         Status::Ok,
@@ -69,8 +61,7 @@ pub(super) async fn check_state(
     ));
 
     let dead = suiteflow_store::queue::count_by_status_of(&mut db, connection.id, None)
-        .await
-        .or_fail("counting events")?
+        .await?
         .into_iter()
         .find(|(s, _)| *s == EventStatus::DeadLetter)
         .map_or(0, |(_, n)| n);
@@ -79,10 +70,7 @@ pub(super) async fn check_state(
         problems.push(format!(
             "{} failures in a row, the last at {}: {}",
             connection.consecutive_errors,
-            connection
-                .last_error_at
-                .map(crate::output::timestamp)
-                .unwrap_or_default(),
+            connection.last_error_at.map(timestamp).unwrap_or_default(),
             connection.last_error_message.clone().unwrap_or_default()
         ));
     }
@@ -94,7 +82,7 @@ pub(super) async fn check_state(
     checks.push(if problems.is_empty() {
         let last = connection
             .last_success_at
-            .map(|at| format!("; last success {}", crate::output::timestamp(at)))
+            .map(|at| format!("; last success {}", timestamp(at)))
             .unwrap_or_default();
         Check::new("recent_errors", Status::Ok, format!("none{last}"))
     } else {
@@ -131,8 +119,14 @@ fn keep_alive(connection: &Connection) -> Check {
         status,
         format!(
             "last read {} ({} hours ago); SmartSuite turns a webhook off after 7 days unread",
-            crate::output::timestamp(at),
+            timestamp(at),
             age.whole_hours()
         ),
     )
+}
+
+/// RFC 3339 text of a timestamp.
+fn timestamp(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
 }

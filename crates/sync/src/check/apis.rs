@@ -3,13 +3,12 @@
 //! collection and its items.
 
 use suiteflow_mapper::schema::{smartsuite, webflow};
-use suiteflow_sync::budget::QUOTA_WARNING;
-use suiteflow_sync::{Failure, Session};
 use suiteflow_webflow_client::ListItems;
 
 use super::{Check, Status};
-use crate::CommandContext;
-use crate::error::{CliResult, failure};
+use crate::budget::QUOTA_WARNING;
+use crate::connect::{Connector, Session};
+use crate::failure::Failure;
 
 fn smartsuite_failure(f: &Failure, what: &str) -> String {
     use suiteflow_smartsuite_client::Error as E;
@@ -61,7 +60,7 @@ pub(super) async fn check_smartsuite(
                     t.structure.len()
                 ),
             ));
-            table = suiteflow_sync::connect::table_schema(&t).ok();
+            table = crate::connect::table_schema(&t).ok();
         }
         Err(e) => checks.push(Check::new(
             "smartsuite_credentials",
@@ -117,15 +116,11 @@ pub(super) async fn check_smartsuite(
 /// This month's SmartSuite calls of the connection's API key (every connection and replica
 /// using the key counts into one number), against the plan's quota when it is known.
 pub(super) async fn smartsuite_month(
-    ctx: &CommandContext,
+    connector: &Connector,
     session: &Session<'_>,
-) -> CliResult<Check> {
-    let calls = session
-        .smartsuite
-        .calls_this_month()
-        .await
-        .map_err(|e| failure(format!("reading this month's SmartSuite calls: {e}")))?;
-    Ok(match ctx.connector.monthly_quota() {
+) -> Result<Check, Failure> {
+    let calls = session.smartsuite.calls_this_month().await?;
+    Ok(match connector.monthly_quota() {
         None => Check::new(
             "smartsuite_quota",
             Status::Ok,
@@ -199,7 +194,7 @@ pub(super) async fn check_webflow(
                     c.fields.len()
                 ),
             ));
-            collection = suiteflow_sync::connect::collection_schema(&c).ok();
+            collection = crate::connect::collection_schema(&c).ok();
         }
         Err(e) => checks.push(Check::new(
             "webflow_collection",
