@@ -71,6 +71,9 @@ pub enum Command {
         /// Connection id or name.
         connection: String,
     },
+    /// Serve the operators' web console and its JSON API on CONSOLE_ADDR (needs
+    /// DASHBOARD_PASSWORD_HASH). Runs until SIGTERM.
+    Console,
     /// Read a password on standard input and print its bcrypt hash for DASHBOARD_PASSWORD_HASH.
     HashPassword {
         /// bcrypt cost (4..=31).
@@ -335,6 +338,8 @@ pub async fn run(cli: Cli, settings: Settings) -> CliResult {
     match cli.command {
         Command::Migrate => commands::migrate::run(&settings, json).await,
         Command::HashPassword { cost } => hash_password(cost),
+        // The console runs on a runtime of its own: main starts it with `console()`.
+        Command::Console => Err(error::usage("`suiteflow console` is started by main")),
         command => {
             let ctx = CommandContext::connect(settings, json).await?;
             match command {
@@ -344,7 +349,7 @@ pub async fn run(cli: Cli, settings: Settings) -> CliResult {
                 Command::Backfill(args) => commands::backfill::run(&ctx, args).await,
                 Command::Check { connection } => commands::check::run(&ctx, &connection).await,
                 Command::RotateKeys { dry_run } => commands::rotate_keys::run(&ctx, dry_run).await,
-                Command::Migrate | Command::HashPassword { .. } => Ok(()),
+                Command::Migrate | Command::HashPassword { .. } | Command::Console => Ok(()),
             }
         }
     }
@@ -366,4 +371,21 @@ pub fn hash_password(cost: u32) -> CliResult {
     writeln!(std::io::stdout(), "{hash}")
         .map_err(|e| error::failure(format!("writing the hash: {e}")))?;
     Ok(())
+}
+
+/// `suiteflow console`: the console's own settings (`DASHBOARD_PASSWORD_HASH` required: a
+/// missing one stops it with exit 2, naming the variable), then the server until SIGTERM.
+pub fn console() -> CliResult {
+    let settings = suiteflow_settings::load_or_exit(suiteflow_console::ConsoleSettings::read);
+    let _telemetry = suiteflow_telemetry::init(&settings.telemetry, "suiteflow-console")
+        .map_err(|e| error::usage(format!("cannot start logging: {e}")))?;
+    actix_web::rt::System::new().block_on(async move {
+        let console = suiteflow_console::Console::build(settings)
+            .map_err(|e| error::failure(format!("cannot start the console: {e}")))?;
+        eprintln!("console listening on http://{}", console.addr());
+        console
+            .run_until_stopped()
+            .await
+            .map_err(|e| error::failure(format!("the console stopped: {e}")))
+    })
 }

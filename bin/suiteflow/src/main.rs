@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::HashPassword { cost } => suiteflow_cli::hash_password(cost),
+        Command::Console => suiteflow_cli::console(),
         _ => {
             let settings = suiteflow_settings::load_or_exit(Settings::read);
             // Kept until the command ends: dropping it flushes exported traces.

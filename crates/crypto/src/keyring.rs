@@ -89,12 +89,14 @@ struct Slot {
     key: LessSafeKey,
     /// The HMAC key of [`Keyring::fingerprint`], derived from the data key (HKDF-SHA256).
     fingerprint: hmac::Key,
+    /// HKDF-SHA256's pseudo-random key of the data key, for [`Keyring::derive_key`].
+    prk: hkdf::Prk,
 }
 
 impl Slot {
     fn new(key: &EncryptionKey) -> Self {
-        let fingerprint = hkdf::Salt::new(hkdf::HKDF_SHA256, b"suiteflow")
-            .extract(key.bytes())
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"suiteflow").extract(key.bytes());
+        let fingerprint = prk
             .expand(&[b"credential fingerprint"], hmac::HMAC_SHA256)
             .map(hmac::Key::from);
         match (UnboundKey::new(&AES_256_GCM, key.bytes()), fingerprint) {
@@ -102,6 +104,7 @@ impl Slot {
                 id: key.id(),
                 key: LessSafeKey::new(unbound),
                 fingerprint,
+                prk,
             },
             // ring refuses only a key of the wrong length (`EncryptionKey` is 32 bytes) or an
             // output too long for HKDF (an HMAC-SHA256 key is 32 bytes).
@@ -151,6 +154,31 @@ impl Keyring {
     /// the credential itself is never stored or logged there. It changes with the data key.
     pub fn fingerprint(&self, secret: &str) -> String {
         self.current.fingerprint(secret)
+    }
+
+    /// 64 bytes derived from the current data key for `purpose` (HKDF-SHA256; another purpose
+    /// gives unrelated bytes): a key for something that must not be readable or forgeable
+    /// without the data key, such as the console's session cookie. It changes with the data
+    /// key.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 64] {
+        struct Len64;
+        impl hkdf::KeyType for Len64 {
+            fn len(&self) -> usize {
+                64
+            }
+        }
+        let mut out = [0u8; 64];
+        let info = [purpose.as_bytes()];
+        match self
+            .current
+            .prk
+            .expand(&info, Len64)
+            .and_then(|okm| okm.fill(&mut out))
+        {
+            Ok(()) => out,
+            // HKDF-SHA256 gives up to 255 × 32 bytes.
+            Err(_) => unreachable!("64 bytes are within HKDF-SHA256's output"),
+        }
     }
 
     /// The fingerprint the previous key gave the credential, during a rotation.

@@ -17,6 +17,7 @@ pub const VARIABLES: &[&str] = &[
     "APP_URL",
     "INGRESS_ADDR",
     "WORKER_METRICS_ADDR",
+    "CONSOLE_ADDR",
     "WRITE_CAP_PER_MINUTE",
     "MAX_RETRY_ATTEMPTS",
     "RETRY_BACKOFF_MS",

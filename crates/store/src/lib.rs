@@ -42,13 +42,15 @@ pub use listener::{
     CONNECTIONS_CHANNEL, ConnectionChange, Listener, Wakeup, follow_connection_changes,
 };
 pub use locks::{acquire_lock, release_lock};
-pub use mappings::{Mapping, NewMapping, get_mapping, set_mapping};
+pub use mappings::{
+    Mapping, MappingVersion, NewMapping, get_mapping, mapping_versions, set_mapping,
+};
 pub use migrate::{MIGRATIONS, run_migrations};
 pub use pool::{PooledConnection, Store};
 pub use queue::{Completion, Enqueued, Event, EventError, NewEvent};
 pub use rate_limit::{
-    BucketState, Rate, Take, announce_limit, bucket, bucket_state, calls_this_month, count_call,
-    pause, refund, rekey, set_fingerprints, take,
+    BucketFill, BucketState, Rate, Take, announce_limit, bucket, bucket_fill, bucket_state,
+    calls_this_month, count_call, pause, refund, rekey, set_fingerprints, take,
 };
 pub use secrets::SecretColumn;
 pub use types::{

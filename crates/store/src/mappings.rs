@@ -122,3 +122,34 @@ pub async fn set_mapping(
         .await?;
     Ok(row.into())
 }
+
+/// One version of a connection's mapping, as the document a person wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MappingVersion {
+    pub version: i32,
+    /// `fieldMap`, `slugTemplate`, … (keys without a value left out).
+    pub document: Value,
+    pub created_at: OffsetDateTime,
+}
+
+/// Every version of the connection's mapping, newest first.
+pub async fn mapping_versions(
+    conn: &mut AsyncPgConnection,
+    connection_id: ConnectionId,
+) -> Result<Vec<MappingVersion>, StoreError> {
+    use crate::schema::mapping_versions as v;
+    let rows: Vec<(i32, Value, OffsetDateTime)> = v::table
+        .filter(v::connection_id.eq(connection_id))
+        .order(v::version.desc())
+        .select((v::version, v::document, v::created_at))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(version, document, created_at)| MappingVersion {
+            version,
+            document,
+            created_at,
+        })
+        .collect())
+}

@@ -307,3 +307,43 @@ pub async fn set_fingerprints(
     .await?;
     Ok(())
 }
+
+/// How full bucket `key` is now: permits available of at most `burst`, and its pause.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BucketFill {
+    pub available: f64,
+    pub burst: f64,
+    pub paused_until: Option<OffsetDateTime>,
+}
+
+/// The fill of bucket `key` now (`None` when nothing took from it yet: it is full).
+pub async fn bucket_fill(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+) -> Result<Option<BucketFill>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        available: f64,
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        burst: f64,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Timestamptz>)]
+        paused_until: Option<OffsetDateTime>,
+    }
+    let row: Option<Row> = diesel::sql_query(
+        "SELECT least(burst, permits + refill \
+                  * extract(epoch FROM greatest(now() - refilled_at, interval '0')) * 1000000 \
+                  / window_us)::float8 AS available, \
+                burst::float8 AS burst, paused_until \
+         FROM rate_buckets WHERE key = $1",
+    )
+    .bind::<Text, _>(key)
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(row.map(|r| BucketFill {
+        available: r.available,
+        burst: r.burst,
+        paused_until: r.paused_until,
+    }))
+}

@@ -172,6 +172,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    mapping_versions (connection_id, version) {
+        connection_id -> Uuid,
+        version -> Int4,
+        document -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::DeleteBehavior;
 
@@ -238,6 +247,7 @@ diesel::joinable!(analytics_daily -> connections (connection_id));
 diesel::joinable!(audit_log -> connections (connection_id));
 diesel::joinable!(events -> connections (connection_id));
 diesel::joinable!(id_map -> connections (connection_id));
+diesel::joinable!(mapping_versions -> connections (connection_id));
 diesel::joinable!(mappings -> connections (connection_id));
 diesel::joinable!(rate_limits -> connections (connection_id));
 diesel::joinable!(webhook_checks -> connections (connection_id));
@@ -251,6 +261,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     file_urls,
     id_map,
+    mapping_versions,
     mappings,
     pending_links,
     rate_buckets,

@@ -88,6 +88,60 @@ pub async fn register(
     Ok(Registered { webhook_id, url })
 }
 
+/// A webhook registered in place of the connection's previous one.
+#[derive(Debug)]
+pub struct Replaced {
+    pub webhook_id: String,
+    /// Its notification URL, with the token: shown once, never stored.
+    pub url: String,
+    /// The previous webhook, deleted.
+    pub replaced: Option<String>,
+    /// The previous webhook could not be deleted (it keeps notifying until it is).
+    pub warning: Option<String>,
+}
+
+/// Registers a new webhook for the connection (paid from its budgets, waiting for a permit as
+/// a person would) and deletes the previous one: what `connection register-webhook` and the
+/// console do.
+pub async fn replace(
+    store: &Store,
+    connector: &Connector,
+    connection: &Connection,
+    public: &PublicUrl,
+) -> Result<Replaced, Failure> {
+    if connection.status == suiteflow_store::ConnectionStatus::Archived {
+        return Err(Failure::permanent(format!(
+            "connection {} is archived",
+            connection.id
+        )));
+    }
+    let session = connector.session(store, connection)?;
+    let (client, budget) = (&session.clients.smartsuite, &session.smartsuite);
+    let registered = register(store, connection, client, budget, public).await?;
+    let mut replaced = None;
+    let mut warning = None;
+    if let Some(old) = connection
+        .smartsuite_webhook_id
+        .as_deref()
+        .filter(|old| *old != registered.webhook_id)
+    {
+        match budget.call("webhook", client.delete_webhook(old)).await {
+            Ok(()) => replaced = Some(old.to_string()),
+            Err(e) => {
+                warning = Some(format!(
+                    "could not delete the previous SmartSuite webhook {old}: {e}"
+                ));
+            }
+        }
+    }
+    Ok(Replaced {
+        webhook_id: registered.webhook_id,
+        url: registered.url,
+        replaced,
+        warning,
+    })
+}
+
 /// What [`check_and_repair`] found and did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checked {

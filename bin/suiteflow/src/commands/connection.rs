@@ -403,31 +403,18 @@ async fn register_webhook(ctx: &CommandContext, reference: &str) -> CliResult {
             "warning: APP_URL points at {host}: SmartSuite cannot reach it from the internet"
         );
     }
-    let session = ctx.session(&connection)?;
-    let (client, budget) = (&session.clients.smartsuite, &session.smartsuite);
-    let registered = suiteflow_sync::webhooks::register(
+    let registered = suiteflow_sync::webhooks::replace(
         &ctx.store,
+        &ctx.connector,
         &connection,
-        client,
-        budget,
         &ctx.settings.public_url,
     )
     .await
     .map_err(|e| failure(format!("registering the SmartSuite webhook: {e}")))?;
-    let (webhook_id, url) = (registered.webhook_id, registered.url);
-    let mut replaced = None;
-    if let Some(old) = connection
-        .smartsuite_webhook_id
-        .as_deref()
-        .filter(|old| *old != webhook_id)
-    {
-        match budget.call("webhook", client.delete_webhook(old)).await {
-            Ok(()) => replaced = Some(old.to_string()),
-            Err(e) => {
-                eprintln!("warning: could not delete the previous SmartSuite webhook {old}: {e}")
-            }
-        }
+    if let Some(warning) = &registered.warning {
+        eprintln!("warning: {warning}");
     }
+    let (webhook_id, url, replaced) = (registered.webhook_id, registered.url, registered.replaced);
     if ctx.json {
         print_json(&json!({
             "id": connection.id,

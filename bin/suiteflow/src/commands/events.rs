@@ -81,6 +81,7 @@ async fn list(
         connection,
         partial,
         limit,
+        ..suiteflow_store::queue::EventFilter::default()
     };
     let events = suiteflow_store::queue::list_events(&mut db, &filter)
         .await

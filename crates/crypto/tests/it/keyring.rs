@@ -359,3 +359,24 @@ fn a_fingerprint_names_a_credential_without_revealing_it() {
     assert_eq!(rotated.previous_fingerprint(token), Some(fp));
     assert_eq!(ring.previous_fingerprint(token), None);
 }
+
+#[test]
+fn derived_keys_depend_on_the_data_key_and_the_purpose() {
+    let key = |hex: &str| suiteflow_crypto::EncryptionKey::from_hex(hex).unwrap();
+    let a = Keyring::new(key(&"11".repeat(32)), None);
+    let a_again = Keyring::new(key(&"11".repeat(32)), None);
+    let b = Keyring::new(key(&"22".repeat(32)), None);
+    assert_eq!(
+        a.derive_key("console session"),
+        a_again.derive_key("console session")
+    );
+    assert_ne!(
+        a.derive_key("console session"),
+        b.derive_key("console session")
+    );
+    assert_ne!(
+        a.derive_key("console session"),
+        a.derive_key("something else")
+    );
+    assert_ne!(a.derive_key("console session"), [0u8; 64]);
+}

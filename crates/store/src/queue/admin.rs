@@ -140,7 +140,7 @@ pub async fn count_by_status(
         .await?)
 }
 
-/// Events, newest first, as `filter` says.
+/// Events, newest first, as `filter` says (paged by `seq`, never by offset).
 pub async fn list_events(
     conn: &mut AsyncPgConnection,
     filter: &EventFilter,
@@ -159,17 +159,32 @@ pub async fn list_events(
     if filter.partial {
         query = query.filter(events::partial_success);
     }
+    if let Some(event_type) = &filter.event_type {
+        query = query.filter(events::event_type.eq(event_type));
+    }
+    if let Some(record) = &filter.external_id {
+        query = query.filter(events::external_id.eq(record));
+    }
+    if let Some(before) = filter.before_seq {
+        query = query.filter(events::seq.lt(before));
+    }
     Ok(query.load(conn).await?)
 }
 
-/// Which events [`list_events`] lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which events [`list_events`] lists: newest first, at most `limit`, after `before_seq`
+/// when paging (the `seq` of the last event of the previous page).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventFilter {
     pub status: Option<EventStatus>,
     pub connection: Option<ConnectionId>,
     /// Only partial successes: written, with fields that could not be (their warnings say
     /// which and why).
     pub partial: bool,
+    /// Only this `event_type` (`record_updated`, `pull`, …).
+    pub event_type: Option<String>,
+    /// Only events of this SmartSuite record (or webhook, for pulls).
+    pub external_id: Option<String>,
+    pub before_seq: Option<i64>,
     pub limit: i64,
 }
 
@@ -179,9 +194,58 @@ impl Default for EventFilter {
             status: None,
             connection: None,
             partial: false,
+            event_type: None,
+            external_id: None,
+            before_seq: None,
             limit: 50,
         }
     }
+}
+
+/// Events finished per minute since `since`, by status (and whether a success was partial):
+/// the console's chart. Served by the index on `processed_at`.
+pub async fn finished_per_minute(
+    conn: &mut AsyncPgConnection,
+    since: time::OffsetDateTime,
+) -> Result<Vec<FinishedInMinute>, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+        minute: time::OffsetDateTime,
+        #[diesel(sql_type = crate::schema::sql_types::EventStatus)]
+        status: EventStatus,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        partial: bool,
+        #[diesel(sql_type = diesel::sql_types::Int8)]
+        events: i64,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT date_trunc('minute', processed_at) AS minute, status, partial_success AS partial, \
+                count(*) AS events \
+         FROM events WHERE processed_at IS NOT NULL AND processed_at >= $1 \
+         GROUP BY 1, 2, 3 ORDER BY 1",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(since)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| FinishedInMinute {
+            minute: r.minute,
+            status: r.status,
+            partial: r.partial,
+            events: r.events,
+        })
+        .collect())
+}
+
+/// One bar of [`finished_per_minute`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinishedInMinute {
+    pub minute: time::OffsetDateTime,
+    pub status: EventStatus,
+    pub partial: bool,
+    pub events: i64,
 }
 
 /// Ids of the dead-lettered events (of one connection), oldest first.

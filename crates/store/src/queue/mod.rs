@@ -26,8 +26,9 @@ use crate::schema::events;
 use crate::{ConnectionId, EventId, EventKind, EventStatus};
 
 pub use admin::{
-    EventFilter, QueueStats, count_by_status, count_by_status_of, dead_letter_ids, get_event,
-    list_events, purge_finished, purge_finished_all, queue_stats, requeue,
+    EventFilter, FinishedInMinute, QueueStats, count_by_status, count_by_status_of,
+    dead_letter_ids, finished_per_minute, get_event, list_events, purge_finished,
+    purge_finished_all, queue_stats, requeue,
 };
 pub use claim::{budget_opens_at, claim};
 pub use enqueue::{enqueue, enqueue_many, notify_workers};
