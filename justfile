@@ -9,6 +9,11 @@ default:
 test *ARGS:
     scripts/with-postgres.sh bash -c "cargo nextest run --workspace --no-fail-fast {{ARGS}} && cargo test --workspace --doc --quiet"
 
+# Screenshots of the console's main pages into docs/, taken by the browser test (needs Debian's
+# chromium and chromium-driver).
+screenshots:
+    scripts/with-postgres.sh bash -c "SUITEFLOW_SCREENSHOTS=$PWD/docs SUITEFLOW_REQUIRE_BROWSER=1 cargo nextest run -p suiteflow-console browser"
+
 # Formatting, clippy (warnings are errors), unused dependencies, the schema.rs drift check and
 # the deploy manifests.
 lint:

@@ -186,6 +186,7 @@ pub async fn replay(
     let before = admin::replay(state.store(), Actor::Console, id).await?;
     Ok(see_other(&format!(
         "/events/{}?done=Replayed:+the+event+was+{}+and+is+queued+again.",
-        id.0, before.status
+        id.0,
+        before.status.as_str().replace('_', "+")
     )))
 }

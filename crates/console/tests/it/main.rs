@@ -3,5 +3,6 @@
 
 mod api;
 mod auth;
+mod browser;
 mod pages;
 mod support;

@@ -134,7 +134,7 @@ async fn an_event_shows_its_error_and_payload_and_is_replayed() {
     let response = c.post_action(&format!("{page}/replay")).await;
     let body = follow(&mut c, response).await;
     assert!(
-        body.contains("the event was dead_letter and is queued again"),
+        body.contains("the event was dead letter and is queued again"),
         "{body}"
     );
     let mut conn = store.get().await.unwrap();
