@@ -9,7 +9,7 @@
                          every object in the rendered FILE against the Kubernetes VERSION schemas
                          (kubernetes-validate, strict: unknown fields fail) or, for KEDA's kinds,
                          the schemas under deploy/schemas/keda; plus the pod hardening the
-                         manifests promise
+                         manifests promise, and that the single-replica Deployments stay single
   rules FILE             a Prometheus rules file: structure, and every expression parses
                          (promql-parser)
 
@@ -39,6 +39,10 @@ CLUSTER_SCOPED = {
     "PersistentVolume",
     "ClusterTriggerAuthentication",
 }
+
+# Deployments that must run as exactly one pod at any time (the console keeps its backfills in
+# memory): replicas 1, strategy Recreate, and no autoscaler targets them.
+SINGLETONS = {"suiteflow-console"}
 
 KUSTOMIZATION_KEYS = {"apiVersion", "kind", "namespace", "resources", "images", "patches"}
 
@@ -217,6 +221,25 @@ def hardening(o: dict) -> list[str]:
     return problems
 
 
+def singletons(objects: list[dict]) -> list[str]:
+    """The Deployments of SINGLETONS run one pod, never two at once, and nothing scales them."""
+    problems = []
+    for o in objects:
+        name = o["metadata"]["name"]
+        if o["kind"] == "Deployment" and name in SINGLETONS:
+            spec = o.get("spec", {})
+            if spec.get("replicas") != 1:
+                problems.append(f"Deployment/{name}: replicas must be 1")
+            if spec.get("strategy", {}).get("type") != "Recreate":
+                problems.append(f"Deployment/{name}: strategy must be Recreate (never two at once)")
+        target = o.get("spec", {}).get("scaleTargetRef", {})
+        if o["kind"] in ("HorizontalPodAutoscaler", "ScaledObject") \
+                and target.get("kind", "Deployment") == "Deployment" \
+                and target.get("name") in SINGLETONS:
+            problems.append(f"{o['kind']}/{name}: scales {target['name']}, which must stay at 1")
+    return problems
+
+
 def validate(version: str, rendered: pathlib.Path, label: str) -> None:
     from kubernetes_validate import utils
 
@@ -243,6 +266,7 @@ def validate(version: str, rendered: pathlib.Path, label: str) -> None:
             except utils.SchemaNotFoundError as error:
                 problems.append(f"{name}: {error.message}")
         problems += hardening(o)
+    problems += singletons(objects)
     if problems:
         fail([f"{label}: {p}" for p in problems])
     print(f"{label}: {len(objects)} objects valid against Kubernetes {version} "

@@ -1,5 +1,5 @@
 //! The Kubernetes manifests under `deploy/k8s` name only real settings ([`VARIABLES`]), give
-//! every workload the required ones, and set the values this crate knows how to check to valid
+//! every workload the required ones (and each of [`REQUIRED_BY`] its own), and set the values this crate knows how to check to valid
 //! values.
 //!
 //! The manifests are read with a small line scanner rather than a YAML library: it understands
@@ -17,6 +17,9 @@ use suiteflow_settings::{Reader, Source, VARIABLES, boolean, socket_addr};
 
 /// Settings every process needs.
 const REQUIRED: &[&str] = &["DATABASE_URL", "DATA_ENCRYPTION_KEY"];
+/// Settings one workload needs besides [`REQUIRED`], by its `metadata.name`: the console refuses
+/// to start without its password.
+const REQUIRED_BY: &[(&str, &[&str])] = &[("suiteflow-console", &["DASHBOARD_PASSWORD_HASH"])];
 /// Variables a manifest may name besides the settings: the one naming the TOML file.
 const ALSO_ALLOWED: &[&str] = &["SUITEFLOW_CONFIG"];
 
@@ -287,7 +290,11 @@ fn check(root: &Path) -> Vec<String> {
                 }
             }
         }
-        for required in REQUIRED {
+        let own = REQUIRED_BY
+            .iter()
+            .filter(|(name, _)| *name == doc.name)
+            .flat_map(|(_, settings)| settings.iter());
+        for required in REQUIRED.iter().chain(own) {
             if !given.contains(*required) {
                 problems.push(format!(
                     "{}: required setting {required} is missing",
@@ -327,6 +334,19 @@ fn manifests_name_only_settings_and_give_every_workload_the_required_ones() {
 }
 
 #[test]
+fn every_workload_with_settings_of_its_own_is_in_the_manifests() {
+    // Otherwise a renamed workload would silently escape REQUIRED_BY.
+    let docs = read_docs(&manifests_dir());
+    for (name, _) in REQUIRED_BY {
+        assert!(
+            docs.iter()
+                .any(|d| d.name == *name && workload(d, &mut Vec::new()).is_some()),
+            "no workload {name} under deploy/k8s"
+        );
+    }
+}
+
+#[test]
 fn config_map_values_follow_the_rules() {
     let env = config_map_values(&manifests_dir());
     assert!(
@@ -343,7 +363,9 @@ fn config_map_values_follow_the_rules() {
         .unwrap_or_else(|p| panic!("{p}"));
     for (key, value) in &env {
         let checked = match key.as_str() {
-            "INGRESS_ADDR" | "WORKER_METRICS_ADDR" => socket_addr(value).map(|_| ()),
+            "INGRESS_ADDR" | "WORKER_METRICS_ADDR" | "CONSOLE_ADDR" => {
+                socket_addr(value).map(|_| ())
+            }
             "PRETTY_LOGS" => boolean(value).map(|_| ()),
             _ => Ok(()),
         };
@@ -440,6 +462,29 @@ fn a_missing_required_setting_fails_the_check() {
         problems,
         vec!["Deployment app (a.yaml): required setting DATA_ENCRYPTION_KEY is missing"]
     );
+}
+
+#[test]
+fn a_workload_without_its_own_required_setting_fails_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = DEPLOYMENT.replace(
+        "metadata:\n  name: app\n",
+        "metadata:\n  name: suiteflow-console\n",
+    );
+    write(dir.path(), "a.yaml", &format!("{console}---\n{CONFIG}"));
+    write(dir.path(), "secret.yaml", SECRET);
+    assert_eq!(
+        check(dir.path()),
+        vec![
+            "Deployment suiteflow-console (a.yaml): required setting DASHBOARD_PASSWORD_HASH is missing"
+        ]
+    );
+    write(
+        dir.path(),
+        "secret.yaml",
+        &format!("{SECRET}  DASHBOARD_PASSWORD_HASH: placeholder\n"),
+    );
+    assert_eq!(check(dir.path()), Vec::<String>::new());
 }
 
 #[test]

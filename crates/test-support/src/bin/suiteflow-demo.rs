@@ -12,7 +12,8 @@
 //! 3. a signed push (a delete) does the same from a sender that signs.
 //!
 //! It prints the Webflow items after each step and stops everything. `--keep` leaves it
-//! running until Ctrl-C.
+//! running until Ctrl-C, with the operators' console (`suiteflow console`) on the demo's data;
+//! it prints the console's URL and the demo password.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a dev-only demo: failing loudly is right
 
@@ -28,6 +29,8 @@ use suiteflow_test_support::process::{free_port, terminate};
 use suiteflow_test_support::webflow::{WebflowConfig, WebflowStandIn};
 
 const SECRET: &str = "demo-webhook-secret";
+/// The console's password in the demo (never a real deployment's).
+const CONSOLE_PASSWORD: &str = "demo";
 
 #[tokio::main]
 async fn main() {
@@ -156,8 +159,20 @@ async fn main() {
     );
 
     if keep {
-        println!("\nStill running (--keep). Press Ctrl-C to stop.");
+        let port = free_port();
+        let hash = bcrypt::hash(CONSOLE_PASSWORD, bcrypt::DEFAULT_COST).unwrap();
+        let mut console_env = env.clone();
+        console_env.extend([
+            ("CONSOLE_ADDR".to_string(), format!("127.0.0.1:{port}")),
+            ("DASHBOARD_PASSWORD_HASH".to_string(), hash),
+        ]);
+        let mut console = spawn_args("suiteflow", &["console"], &console_env);
+        let url = format!("http://127.0.0.1:{port}");
+        wait_ready(&http, &format!("{url}/healthz")).await;
+        println!("\nconsole on {url}  (password: {CONSOLE_PASSWORD})");
+        println!("Still running (--keep). Press Ctrl-C to stop.");
         let _ = tokio::signal::ctrl_c().await;
+        stop(&mut console, "console");
     }
     stop(&mut ingress, "ingress");
     stop(&mut worker, "worker");
@@ -245,7 +260,7 @@ async fn wait_ready(http: &reqwest::Client, url: &str) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the ingress did not become ready at {url}");
+    panic!("{url} did not answer within 20 s");
 }
 
 /// A binary built beside the demo by `just demo`.
@@ -257,8 +272,14 @@ fn sibling(name: &str) -> std::path::PathBuf {
 
 /// Starts a sibling binary with the demo's environment.
 fn spawn(name: &str, env: &[(String, String)]) -> Child {
+    spawn_args(name, &[], env)
+}
+
+/// Starts a sibling binary with `args` and the demo's environment.
+fn spawn_args(name: &str, args: &[&str], env: &[(String, String)]) -> Child {
     let path = sibling(name);
     Command::new(&path)
+        .args(args)
         .envs(env.iter().cloned())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
