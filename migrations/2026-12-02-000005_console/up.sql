@@ -10,17 +10,26 @@ CREATE TABLE mapping_versions (
     PRIMARY KEY (connection_id, version)
 );
 
+-- A mapping row as its document: the keys without a value left out (nulls inside a key's value,
+-- such as in `fieldMap`, are kept as written).
+CREATE FUNCTION mapping_document(m mappings) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
+    FROM jsonb_each(jsonb_build_object(
+        'fieldMap', m.field_map,
+        'slugTemplate', m.slug_template,
+        'statusBehavior', m.status_behavior,
+        'deleteBehavior', m.delete_behavior,
+        'requiredFields', to_jsonb(m.required_fields),
+        'match', m.match_rule))
+    WHERE value <> 'null'::jsonb
+$$;
+
 CREATE FUNCTION record_mapping_version() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO mapping_versions (connection_id, version, document)
-    VALUES (NEW.connection_id, NEW.version, jsonb_strip_nulls(jsonb_build_object(
-        'fieldMap', NEW.field_map,
-        'slugTemplate', NEW.slug_template,
-        'statusBehavior', NEW.status_behavior,
-        'deleteBehavior', NEW.delete_behavior,
-        'requiredFields', to_jsonb(NEW.required_fields),
-        'match', NEW.match_rule)))
+    VALUES (NEW.connection_id, NEW.version, mapping_document(NEW))
     ON CONFLICT (connection_id, version) DO NOTHING;
     RETURN NULL;
 END
@@ -33,22 +42,19 @@ CREATE TRIGGER mappings_record_version
 
 -- The mappings stored before this release: their current version.
 INSERT INTO mapping_versions (connection_id, version, document, created_at)
-SELECT connection_id, version, jsonb_strip_nulls(jsonb_build_object(
-           'fieldMap', field_map,
-           'slugTemplate', slug_template,
-           'statusBehavior', status_behavior,
-           'deleteBehavior', delete_behavior,
-           'requiredFields', to_jsonb(required_fields),
-           'match', match_rule)),
-       updated_at
+SELECT connection_id, version, mapping_document(mappings), updated_at
 FROM mappings;
 
--- The console's event list pages by `seq` (newest first) under its filters, and its overview
--- counts the last hour's outcomes: each served by an index, never a scan of the table.
-CREATE INDEX events_connection_seq_idx ON events (connection_id, seq);
-CREATE INDEX events_external_seq_idx ON events (external_id, seq);
--- The statuses an operator looks for are rare; the common ones are found by walking `seq`.
-CREATE INDEX events_attention_seq_idx ON events (status, seq)
-    WHERE status IN ('failed', 'dead_letter', 'processing');
+-- The console's event list pages newest first under its filters, and its overview counts the
+-- last hour's outcomes: each served by an index, never a scan of the table. The list's indexes
+-- are on `-seq` (the list orders by it), not on `seq`: the claim orders by `seq`, and must keep
+-- taking its own partial indexes, never a walk of finished events through one of these.
+-- Waiting and in-flight events are few and found through the claim's index; the other
+-- statuses are common enough to be found by walking the list's order, except dead letters,
+-- which have their own small index.
+CREATE INDEX events_list_idx ON events ((-seq));
+CREATE INDEX events_list_connection_idx ON events (connection_id, (-seq));
+CREATE INDEX events_list_record_idx ON events (external_id, (-seq));
+CREATE INDEX events_list_dead_letter_idx ON events ((-seq)) WHERE status = 'dead_letter';
 CREATE INDEX events_processed_at_idx ON events (processed_at)
     WHERE processed_at IS NOT NULL;

@@ -161,6 +161,7 @@ fn event_id(text: &str) -> Result<EventId, ConsoleError> {
     params(("id" = String, Path, description = "event id")),
     responses(
         (status = 200, body = EventDetail),
+        (status = 400, description = "not an event id", body = ErrorBody),
         (status = 404, description = "no such event", body = ErrorBody)
     ))]
 pub async fn event(
@@ -188,7 +189,8 @@ struct Replayed {
     responses(
         (status = 200, body = Replayed),
         (status = 403, description = "no CSRF token", body = ErrorBody),
-        (status = 409, description = "the event is not finished", body = ErrorBody)
+        (status = 404, description = "no such event", body = ErrorBody),
+        (status = 409, description = "the event is queued or in flight", body = ErrorBody)
     ))]
 pub async fn replay(
     state: web::Data<AppState>,

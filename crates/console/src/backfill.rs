@@ -66,6 +66,21 @@ impl BackfillRun {
             .unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
+    /// The plan, if the run holds one, and the run marked as carrying it out: in one step, so
+    /// two starts of one plan cannot both carry it out.
+    fn take_plan(&self) -> Option<Arc<Plan>> {
+        let mut phase = self
+            .phase
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Phase::Planned(plan) = &*phase else {
+            return None;
+        };
+        let plan = Arc::clone(plan);
+        *phase = Phase::Applying;
+        Some(plan)
+    }
+
     fn busy(&self) -> bool {
         self.with(|p| {
             matches!(
@@ -232,12 +247,8 @@ pub async fn start_planned(
         .cloned()
         .ok_or_else(|| ConsoleError::Refused("plan the backfill first".into()))?;
     let plan = run
-        .with(|phase| match phase {
-            Phase::Planned(plan) => Some(Arc::clone(plan)),
-            _ => None,
-        })
+        .take_plan()
         .ok_or_else(|| ConsoleError::Refused("there is no plan to start: plan it again".into()))?;
-    run.set(Phase::Applying);
     let prune = form.prune.is_some();
     let state = state.get_ref().clone();
     actix_web::rt::spawn(async move {

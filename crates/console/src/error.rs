@@ -1,5 +1,7 @@
 //! Errors of the console's handlers: an HTML page for a person, JSON with a message for the
-//! API. Internal failures are logged; the answer says only that something failed.
+//! API. Every failure is logged. A failure of SmartSuite or Webflow is shown as the CLI shows it
+//! (what the API answered is what the operator needs to act on; it never holds a secret); a
+//! database failure is only said to have happened.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -56,6 +58,7 @@ impl From<AdminError> for ConsoleError {
     fn from(e: AdminError) -> Self {
         match e {
             AdminError::Refused(message) => Self::Refused(message),
+            AdminError::NotFound(message) => Self::NotFound(message),
             AdminError::Store(e) => Self::Failed(e.into()),
             AdminError::Secret(message) => Self::Failed(Failure::permanent(message).into()),
         }
@@ -72,12 +75,18 @@ impl ConsoleError {
         }
     }
 
-    /// What the answer says: a failure's cause is logged, not shown.
+    /// What the answer says.
     fn message(&self) -> String {
         match self {
             Self::Failed(e) => {
                 tracing::error!(error = %e, "console request failed");
-                format!("something failed on our side: {e}")
+                match e {
+                    Failed::Sync(failure) => format!("the action failed: {failure}"),
+                    Failed::Store(_) => {
+                        "something failed on our side (the database); the console's log says what"
+                            .to_string()
+                    }
+                }
             }
             other => other.to_string(),
         }

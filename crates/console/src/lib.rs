@@ -1,7 +1,4 @@
-//! The operators' console: `suiteflow console` serves pages rendered on the server and their
-//! JSON API (`/api/v1`), behind one password. Every action is the sync engine's, the same the
-//! CLI runs (a preview, a check, a replay, a backfill); the console adds no second
-//! implementation. One replica: backfills started here live in its memory.
+#![doc = include_str!("../README.md")]
 
 pub mod api;
 pub mod auth;

@@ -32,6 +32,9 @@ pub enum AdminError {
     /// nothing changed.
     #[error("{0}")]
     Refused(String),
+    /// No such event or connection.
+    #[error("{0}")]
+    NotFound(String),
     #[error("database: {0}")]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -106,13 +109,14 @@ pub async fn rotate_webhook_secret(
     Ok(secret)
 }
 
-/// Puts a finished event (done, dead-lettered or skipped) back in the queue with its attempts
-/// reset. Returns the event as it was; refused while it is still waiting or in flight.
+/// Puts an event back in the queue with its attempts reset: a finished one (done,
+/// dead-lettered, skipped) or one waiting for its retry (`failed`, retried now). Returns the
+/// event as it was; refused while it is queued or in flight.
 pub async fn replay(store: &Store, actor: Actor, id: EventId) -> Result<Event, AdminError> {
     let mut conn = store.get().await?;
     let event = suiteflow_store::queue::get_event(&mut conn, id)
         .await?
-        .ok_or_else(|| AdminError::Refused(format!("unknown event {}", id.0)))?;
+        .ok_or_else(|| AdminError::NotFound(format!("unknown event {}", id.0)))?;
     if !suiteflow_store::queue::requeue(&mut conn, id).await? {
         return Err(AdminError::Refused(format!(
             "event {} is {} and cannot be replayed (only finished events can)",
