@@ -40,6 +40,7 @@ impl Worker {
                     }
                     last_error = Some(f.to_string());
                 }
+                Outcome::Skipped(_) => counts.skipped += 1,
                 Outcome::Failed(_) => {}
             }
             if event.attempts <= 1 {

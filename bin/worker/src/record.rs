@@ -43,6 +43,12 @@ impl Worker {
                 crate::metrics::event_duration(elapsed);
                 return Ok(true);
             }
+            Outcome::Skipped(reason) => {
+                suiteflow_store::queue::skip(&mut conn, worker, event.id, &reason).await?;
+                tracing::info!(event_id = %event.id.0, record = %event.external_id, reason = %reason, "skipped");
+                crate::metrics::event("skipped");
+                return Ok(true);
+            }
             Outcome::Failed(failure) => failure,
         };
         let message = failure.to_string();

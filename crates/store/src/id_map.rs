@@ -46,6 +46,9 @@ pub struct IdMapEntry {
     pub updated_at: OffsetDateTime,
     /// The files last sent for the item, by Webflow field (`None`: not known).
     pub files: Option<serde_json::Value>,
+    /// The record's last-modified time (SmartSuite's clock) of the state last written to the
+    /// item (`None`: not known).
+    pub source_modified_at: Option<OffsetDateTime>,
 }
 
 impl IdMapEntry {
@@ -169,19 +172,39 @@ pub async fn mark_synced(
     slug: Option<&str>,
     field_data_hash: Option<&str>,
 ) -> Result<IdMapEntry, StoreError> {
-    mark_written(conn, key, webflow_item_id, slug, field_data_hash, None).await
+    let written = Written {
+        webflow_item_id,
+        slug,
+        field_data_hash,
+        files: None,
+        source_modified_at: None,
+    };
+    mark_written(conn, key, &written).await
 }
 
-/// [`mark_synced`], remembering the files the item now holds (`{field: value sent}`), so that
-/// a later write leaves out the ones that did not change (Webflow fetches a file again on
-/// every write that carries it). `None`: not known, the next write sends them all.
+/// What was written to a record's item, for [`mark_written`].
+#[derive(Debug, Clone, Copy)]
+pub struct Written<'a> {
+    pub webflow_item_id: &'a str,
+    pub slug: Option<&'a str>,
+    /// The hash of the fieldData sent (`None`: the item's content is not known to be the
+    /// record's).
+    pub field_data_hash: Option<&'a str>,
+    /// The files the item now holds (`{field: value sent}`; `None`: not known).
+    pub files: Option<&'a serde_json::Value>,
+    /// The record's last-modified time of the state written (`None`: not known; the time
+    /// recorded before is kept).
+    pub source_modified_at: Option<OffsetDateTime>,
+}
+
+/// [`mark_synced`], remembering the files the item now holds, so that a later write leaves out
+/// the ones that did not change (Webflow fetches a file again on every write that carries it),
+/// and the record's last-modified time of the state written, so that an older state is never
+/// written over it.
 pub async fn mark_written(
     conn: &mut AsyncPgConnection,
     key: RecordKey<'_>,
-    webflow_item_id: &str,
-    slug: Option<&str>,
-    field_data_hash: Option<&str>,
-    files: Option<&serde_json::Value>,
+    written: &Written<'_>,
 ) -> Result<IdMapEntry, StoreError> {
     use id_map::dsl as m;
     Ok(diesel::insert_into(id_map::table)
@@ -189,22 +212,28 @@ pub async fn mark_written(
             m::connection_id.eq(key.connection_id),
             m::external_source.eq(key.external_source),
             m::external_id.eq(key.external_id),
-            m::webflow_item_id.eq(webflow_item_id),
-            m::slug.eq(slug),
+            m::webflow_item_id.eq(written.webflow_item_id),
+            m::slug.eq(written.slug),
             m::state.eq(IdMapState::Synced),
-            m::field_data_hash.eq(field_data_hash),
-            m::files.eq(files),
+            m::field_data_hash.eq(written.field_data_hash),
+            m::files.eq(written.files),
+            m::source_modified_at.eq(written.source_modified_at),
         ))
         .on_conflict((m::connection_id, m::external_source, m::external_id))
         .do_update()
         .set((
-            m::webflow_item_id.eq(webflow_item_id),
+            m::webflow_item_id.eq(written.webflow_item_id),
             m::slug.eq(diesel::dsl::sql::<
                 diesel::sql_types::Nullable<diesel::sql_types::Text>,
             >("coalesce(excluded.slug, id_map.slug)")),
             m::state.eq(IdMapState::Synced),
-            m::field_data_hash.eq(field_data_hash),
-            m::files.eq(files),
+            m::field_data_hash.eq(written.field_data_hash),
+            m::files.eq(written.files),
+            m::source_modified_at.eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+            >(
+                "coalesce(excluded.source_modified_at, id_map.source_modified_at)",
+            )),
         ))
         .returning(IdMapEntry::as_returning())
         .get_result(conn)

@@ -168,6 +168,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         files -> Nullable<Jsonb>,
+        source_modified_at -> Nullable<Timestamptz>,
     }
 }
 

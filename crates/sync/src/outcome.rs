@@ -13,6 +13,9 @@ pub enum Outcome {
     },
     /// Completed inside the processing's own transaction (a pull): nothing left to record.
     Recorded,
+    /// Nothing to write, for the reason given: the record's item already holds a newer state
+    /// (the event is older, by the record's own clock, than what was last written).
+    Skipped(String),
     Failed(Failure),
 }
 
@@ -25,7 +28,7 @@ impl Outcome {
     }
 
     pub fn is_success(&self) -> bool {
-        matches!(self, Self::Done { .. } | Self::Recorded)
+        matches!(self, Self::Done { .. } | Self::Recorded | Self::Skipped(_))
     }
 }
 

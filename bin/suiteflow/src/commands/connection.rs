@@ -129,6 +129,13 @@ async fn create(ctx: &CommandContext, args: CreateArgs) -> CliResult {
         .as_ref()
         .map(|t| suiteflow_sync::webhooks::notification_url(&ctx.settings.public_url, id, t));
 
+    if args.scheme == SchemeArg::Hmac {
+        eprintln!(
+            "Recommended: `--scheme standard` for senders that can sign a timestamp; `hmac` signs \
+             only the body, so a captured push can be sent again (it never rolls a record back, \
+             but it is accepted)."
+        );
+    }
     if ctx.json {
         let mut value = connection_json(&ctx.settings, &created);
         if let Value::Object(map) = &mut value {
@@ -318,7 +325,9 @@ async fn set_status(ctx: &CommandContext, reference: &str, status: ConnectionSta
 /// An operator's action that was refused (exit 3) or failed (exit 1).
 pub(crate) fn admin_error(e: admin::AdminError) -> crate::CliError {
     match e {
-        admin::AdminError::Refused(message) => refused(message),
+        admin::AdminError::Refused(message) | admin::AdminError::NotFound(message) => {
+            refused(message)
+        }
         other => failure(other.to_string()),
     }
 }

@@ -76,6 +76,27 @@ async fn create_prints_the_secret_once_and_list_and_show_never_do() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_hmac_connection_is_told_once_that_standard_signs_the_timestamp() {
+    let env = Env::new().await;
+    let hmac = env.create_connection_with("plain", "hmac", &[]).await;
+    hmac.assert_code(0);
+    let advice: Vec<&str> = hmac
+        .stderr
+        .lines()
+        .filter(|l| l.contains("--scheme standard"))
+        .collect();
+    assert_eq!(advice.len(), 1, "{}", hmac.stderr);
+    assert!(advice[0].contains("timestamp"), "{}", advice[0]);
+    let standard = env.create_connection_with("std", "standard", &[]).await;
+    standard.assert_code(0);
+    assert!(
+        !standard.stderr.contains("--scheme standard"),
+        "{}",
+        standard.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn standard_scheme_gets_a_whsec_secret() {
     let env = Env::new().await;
     let created = env.create_connection("std", "standard").await;

@@ -32,7 +32,7 @@ pub use admin::{
 };
 pub use claim::{budget_opens_at, claim};
 pub use enqueue::{enqueue, enqueue_many, notify_workers};
-pub use settle::{complete, dead_letter, extend_lease, fail, release};
+pub use settle::{complete, dead_letter, extend_lease, fail, release, skip};
 
 /// The channel enqueues notify (see [`notify_workers`] and [`crate::Listener`]).
 pub const EVENTS_CHANNEL: &str = "suiteflow_events";

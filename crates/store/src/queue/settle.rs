@@ -87,6 +87,29 @@ pub async fn complete(
     fenced(updated, id)
 }
 
+/// Finishes an event `worker` holds as `skipped`, with `reason` kept in `error`: nothing was
+/// written, and nothing needs to be (the record's item already holds a newer state).
+pub async fn skip(
+    conn: &mut AsyncPgConnection,
+    worker: &str,
+    id: EventId,
+    reason: &str,
+) -> Result<(), StoreError> {
+    let updated = diesel::update(
+        events::table
+            .filter(events::id.eq(id))
+            .filter(held_by(worker)),
+    )
+    .set((
+        finished(EventStatus::Skipped),
+        events::error.eq(reason),
+        events::error_detail.eq(None::<Value>),
+    ))
+    .execute(conn)
+    .await?;
+    fenced(updated, id)
+}
+
 /// Moves an event `worker` holds to `dead_letter`, keeping its error.
 pub async fn dead_letter(
     conn: &mut AsyncPgConnection,

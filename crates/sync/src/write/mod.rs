@@ -86,6 +86,8 @@ struct Write<'e> {
     /// The files the item holds already (from the id map), for an update: a file field that
     /// did not change is left out of the PATCH.
     sent_files: Option<Map<String, Value>>,
+    /// The record's last-modified time (`last_updated.on`), when the record carries it.
+    modified_at: Option<OffsetDateTime>,
 }
 
 impl Write<'_> {
@@ -248,15 +250,14 @@ impl<'a> Batch<'a> {
         let files = (!files.is_empty()).then_some(Value::Object(files));
         let marked = async {
             let mut conn = self.store.get().await?;
-            id_map::mark_written(
-                &mut conn,
-                w.key(),
-                item_id,
-                Some(slug),
-                Some(&w.hash),
-                files.as_ref(),
-            )
-            .await
+            let written = id_map::Written {
+                webflow_item_id: item_id,
+                slug: Some(slug),
+                field_data_hash: Some(&w.hash),
+                files: files.as_ref(),
+                source_modified_at: w.modified_at,
+            };
+            id_map::mark_written(&mut conn, w.key(), &written).await
         };
         match marked.await {
             Ok(_) => {

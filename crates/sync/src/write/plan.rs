@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use suiteflow_store::IdMapState;
 use suiteflow_store::id_map::{self, IdMapEntry, SMARTSUITE};
+use time::format_description::well_known::Rfc3339;
 
 use super::{Batch, Write};
 use crate::failure::Failure;
@@ -50,7 +51,12 @@ impl<'a> Batch<'a> {
         let mut unknown = Vec::new();
         let mut fresh = Vec::new();
         for w in writes {
-            match entries.get(&w.event.external_id) {
+            let entry = entries.get(&w.event.external_id);
+            if let Some(reason) = entry.and_then(|e| older(&w, e)) {
+                self.finish(w.event.id, crate::Outcome::Skipped(reason));
+                continue;
+            }
+            match entry {
                 Some(e) if e.state == IdMapState::Synced && e.webflow_item_id.is_some() => {
                     let item_id = e.webflow_item_id.clone().unwrap_or_default();
                     if e.field_data_hash.as_deref() == Some(w.hash.as_str()) {
@@ -101,4 +107,19 @@ impl<'a> Batch<'a> {
             .map(|e| (e.external_id.clone(), e))
             .collect())
     }
+}
+
+/// Why `w` must not be written, when its record is older, by the record's own clock, than the
+/// state last written to its item (a replayed or late push): writing it would roll the item
+/// back. Without either time there is nothing to compare, and the write goes ahead.
+fn older(w: &Write<'_>, entry: &IdMapEntry) -> Option<String> {
+    let (event, written) = (w.modified_at?, entry.source_modified_at?);
+    let at = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_else(|_| t.to_string());
+    (event < written).then(|| {
+        format!(
+            "older than the state already written: the record was modified at {}, the item holds its state of {}",
+            at(event),
+            at(written)
+        )
+    })
 }

@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use suiteflow_mapper::WarningKind;
 use suiteflow_smartsuite_client::ListRecords;
 use suiteflow_store::Event;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use super::{Batch, Write};
 use crate::failure::{Failure, Wait, after};
@@ -28,6 +30,12 @@ fn carried(event: &Event) -> Option<&serde_json::Map<String, Value>> {
         Some(Value::Object(data)) if !data.is_empty() => Some(data),
         _ => None,
     }
+}
+
+/// The record's last-modified time: SmartSuite's `last_updated.on`.
+pub(crate) fn modified_at(record: &Value) -> Option<OffsetDateTime> {
+    let on = record.pointer("/last_updated/on")?.as_str()?;
+    OffsetDateTime::parse(on, &Rfc3339).ok()
 }
 
 impl<'a> Batch<'a> {
@@ -144,6 +152,7 @@ impl<'a> Batch<'a> {
                 })
                 .collect(),
             sent_files: None,
+            modified_at: modified_at(&record),
             item,
         }))
     }

@@ -9,6 +9,7 @@ mod files;
 mod first_contact;
 mod links;
 mod logs;
+mod ordering;
 mod processes;
 mod schema_drift;
 mod support;

@@ -1,0 +1,1 @@
+ALTER TABLE id_map DROP COLUMN source_modified_at;
