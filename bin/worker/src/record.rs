@@ -1,118 +1,278 @@
-//! Recording an outcome, fenced by this worker's lease: success, a retry with backoff (or the
-//! dead letter after the last attempt), a release without spending an attempt, the connection
-//! stopped for its credentials. The failure becomes text (`error`) and data (`error_detail`)
-//! here, where it is stored.
+//! Recording a batch's outcomes in one statement, each fenced by this worker's lease: success,
+//! a skip, a retry with backoff (or the dead letter after the last attempt), a release without
+//! spending an attempt, the connection stopped for its credentials or its mapping. A failure
+//! becomes text (`error`) and data (`error_detail`) here, where it is stored.
 
-use suiteflow_store::queue::EventError;
-use suiteflow_store::{Completion, ConnectionStatus, StoreError};
+use suiteflow_store::queue::{Settlement, settle};
+use suiteflow_store::{Completion, ConnectionStatus, EventStatus, StoreError};
 use suiteflow_sync::{Failure, FailureKind, Outcome};
 use time::OffsetDateTime;
 
 use crate::process::Processed;
 use crate::runner::Worker;
+use crate::spans::Spans;
+
+/// How many of a batch's outcomes were successes and how many were not.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Recorded {
+    pub succeeded: u64,
+    pub failed: u64,
+}
+
+/// What the log and the metrics say of one event once its outcome is stored.
+enum Report {
+    Success {
+        partial: bool,
+    },
+    Skipped(String),
+    Rescheduled {
+        until: OffsetDateTime,
+        wait: &'static str,
+        error: String,
+    },
+    Stopped {
+        why: &'static str,
+        error: String,
+    },
+    Retry {
+        attempts: u32,
+        delay_ms: u64,
+        error: String,
+    },
+    DeadLetter {
+        attempts: Option<u32>,
+        error: String,
+        detail: String,
+    },
+}
 
 impl Worker {
-    /// Records one outcome. `Ok(true)` for a success.
-    pub(crate) async fn record(&self, processed: Processed) -> Result<bool, StoreError> {
-        let Processed {
+    /// Records the outcomes of a batch with one statement (a pull's outcome is already
+    /// recorded by its own transaction). A connection stopped for its credentials or mapping
+    /// is marked `error`. An event whose lease was lost is left as its new owner has it.
+    pub(crate) async fn record(
+        &self,
+        processed: Vec<Processed>,
+        spans: &Spans,
+    ) -> Result<Recorded, StoreError> {
+        let mut recorded = Recorded::default();
+        let mut settlements = Vec::with_capacity(processed.len());
+        let mut reports = Vec::with_capacity(processed.len());
+        let mut stopped = Vec::new();
+        let now = OffsetDateTime::now_utc();
+        for Processed {
             event,
             outcome,
             schedule,
-        } = processed;
-        let mut conn = self.store().get().await?;
-        let worker = self.id.as_str();
-        let elapsed = (OffsetDateTime::now_utc() - event.queued_at).as_seconds_f64();
-        let failure = match outcome {
-            Outcome::Done {
-                webflow_item_id,
-                warnings,
-            } => {
-                let partial = !warnings.is_empty();
-                let completion = Completion {
+        } in processed
+        {
+            let elapsed = (now - event.queued_at).as_seconds_f64();
+            let (settlement, report) = match outcome {
+                Outcome::Recorded => {
+                    crate::metrics::event("success");
+                    crate::metrics::event_duration(elapsed);
+                    recorded.succeeded += 1;
+                    continue;
+                }
+                Outcome::Done {
                     webflow_item_id,
-                    webflow_response: None,
                     warnings,
-                };
-                suiteflow_store::queue::complete(&mut conn, worker, event.id, &completion).await?;
-                crate::metrics::event(if partial { "partial" } else { "success" });
-                crate::metrics::event_duration(elapsed);
-                return Ok(true);
-            }
-            Outcome::Recorded => {
-                crate::metrics::event("success");
-                crate::metrics::event_duration(elapsed);
-                return Ok(true);
-            }
-            Outcome::Skipped(reason) => {
-                suiteflow_store::queue::skip(&mut conn, worker, event.id, &reason).await?;
-                tracing::info!(event_id = %event.id.0, record = %event.external_id, reason = %reason, "skipped");
-                crate::metrics::event("skipped");
-                return Ok(true);
-            }
-            Outcome::Failed(failure) => failure,
+                } => {
+                    let partial = !warnings.is_empty();
+                    let completion = Completion {
+                        webflow_item_id,
+                        webflow_response: None,
+                        warnings,
+                    };
+                    (
+                        Settlement::Complete(completion),
+                        Report::Success { partial },
+                    )
+                }
+                Outcome::Skipped(reason) => (
+                    Settlement::Skip {
+                        reason: reason.clone(),
+                    },
+                    Report::Skipped(reason),
+                ),
+                Outcome::Failed(failure) => {
+                    let (settlement, report) = failed(&failure, event.attempts, &schedule, now);
+                    if matches!(report, Report::Stopped { .. }) {
+                        stopped.push((event.connection_id, failure.to_string()));
+                    }
+                    (settlement, report)
+                }
+            };
+            settlements.push((event.id, settlement));
+            reports.push((event, report, elapsed));
+        }
+        let settled = {
+            let mut conn = self.store().get().await?;
+            settle(&mut conn, &self.id, &settlements).await?
         };
-        let message = failure.to_string();
-        let detail = failure.detail().to_json();
-        let error = EventError {
-            message: &message,
-            detail: Some(&detail),
-        };
-        match failure.kind() {
-            FailureKind::Reschedule { until, wait } => {
-                suiteflow_store::queue::release(
-                    &mut conn,
-                    worker,
-                    event.id,
-                    Some(until),
-                    Some(&error),
-                )
-                .await?;
-                tracing::info!(event_id = %event.id.0, waiting_for = wait.as_str(), until = %until, error = %message, "rescheduled");
-                crate::metrics::event("rescheduled");
+        for (event, report, elapsed) in reports {
+            let _span = spans.of(&event).entered();
+            let Some(status) = settled.status(event.id) else {
+                recorded.failed += 1;
+                tracing::warn!(event_id = %event.id.0, "could not record the outcome: another worker holds the event now");
+                continue;
+            };
+            let id = event.id.0;
+            match report {
+                Report::Success { partial } => {
+                    recorded.succeeded += 1;
+                    crate::metrics::event(if partial { "partial" } else { "success" });
+                    crate::metrics::event_duration(elapsed);
+                }
+                Report::Skipped(reason) => {
+                    recorded.succeeded += 1;
+                    tracing::info!(event_id = %id, record = %event.external_id, reason = %reason, "skipped");
+                    crate::metrics::event("skipped");
+                }
+                Report::Rescheduled { until, wait, error } => {
+                    recorded.failed += 1;
+                    tracing::info!(event_id = %id, waiting_for = wait, until = %until, error = %error, "rescheduled");
+                    crate::metrics::event(released(status));
+                }
+                Report::Stopped { why, error } => {
+                    recorded.failed += 1;
+                    tracing::error!(connection_id = %event.connection_id.0, error = %error, "{why}; connection set to error");
+                    crate::metrics::event(released(status));
+                }
+                Report::Retry {
+                    attempts,
+                    delay_ms,
+                    error,
+                } => {
+                    recorded.failed += 1;
+                    tracing::info!(event_id = %id, attempts, delay_ms, error = %error, "will retry");
+                    crate::metrics::event(if status == EventStatus::Skipped {
+                        "skipped"
+                    } else {
+                        "failed"
+                    });
+                }
+                Report::DeadLetter {
+                    attempts,
+                    error,
+                    detail,
+                } => {
+                    recorded.failed += 1;
+                    match attempts {
+                        Some(attempts) => {
+                            tracing::warn!(event_id = %id, attempts, error = %error, "dead-lettered after the last attempt");
+                        }
+                        None => {
+                            tracing::warn!(event_id = %id, error = %error, detail = %detail, "dead-lettered");
+                        }
+                    }
+                    crate::metrics::event("dead_letter");
+                }
             }
-            FailureKind::Credentials | FailureKind::Mismatch => {
-                // A person must fix the credentials or the mapping: stop the connection, keep
-                // its events.
-                suiteflow_store::queue::release(&mut conn, worker, event.id, None, Some(&error))
-                    .await?;
+        }
+        if !stopped.is_empty() {
+            let mut conn = self.store().get().await?;
+            for (connection, message) in stopped {
                 suiteflow_store::record_connection_error(
                     &mut conn,
-                    event.connection_id,
+                    connection,
                     &message,
                     Some(ConnectionStatus::Error),
                 )
                 .await?;
-                let why = if failure.kind() == FailureKind::Mismatch {
+            }
+        }
+        Ok(recorded)
+    }
+}
+
+/// The metric of an event given back to the queue (a superseded pull is skipped instead).
+fn released(status: EventStatus) -> &'static str {
+    if status == EventStatus::Skipped {
+        "skipped"
+    } else {
+        "rescheduled"
+    }
+}
+
+/// How a failure is stored, and what is said of it.
+fn failed(
+    failure: &Failure,
+    attempts: i32,
+    schedule: &crate::retry::RetrySchedule,
+    now: OffsetDateTime,
+) -> (Settlement, Report) {
+    let message = failure.to_string();
+    let detail = failure.detail().to_json();
+    match failure.kind() {
+        FailureKind::Reschedule { until, wait } => (
+            Settlement::Release {
+                why: Some((message.clone(), Some(detail))),
+                retry_after: Some(until),
+            },
+            Report::Rescheduled {
+                until,
+                wait: wait.as_str(),
+                error: message,
+            },
+        ),
+        // A person must fix the credentials or the mapping: stop the connection, keep its
+        // events.
+        kind @ (FailureKind::Credentials | FailureKind::Mismatch) => (
+            Settlement::Release {
+                why: Some((message.clone(), Some(detail))),
+                retry_after: None,
+            },
+            Report::Stopped {
+                why: if kind == FailureKind::Mismatch {
                     "the mapping no longer fits the schemas"
                 } else {
                     "credentials refused"
-                };
-                tracing::error!(connection_id = %event.connection_id.0, error = %message, "{why}; connection set to error");
-                crate::metrics::event("rescheduled");
-            }
-            FailureKind::Retry => {
-                let attempts = u32::try_from(event.attempts).unwrap_or(u32::MAX);
-                if attempts >= schedule.max_attempts.max(1) {
-                    suiteflow_store::queue::dead_letter(&mut conn, worker, event.id, &error)
-                        .await?;
-                    tracing::warn!(event_id = %event.id.0, attempts, error = %message, "dead-lettered after the last attempt");
-                    crate::metrics::event("dead_letter");
-                } else {
-                    let delay = schedule.delay(attempts);
-                    let retry_after = OffsetDateTime::now_utc() + delay;
-                    suiteflow_store::queue::fail(&mut conn, worker, event.id, &error, retry_after)
-                        .await?;
-                    tracing::info!(event_id = %event.id.0, attempts, delay_ms = delay.as_millis() as u64, error = %message, "will retry");
-                    crate::metrics::event("failed");
-                }
-            }
-            FailureKind::Permanent => {
-                suiteflow_store::queue::dead_letter(&mut conn, worker, event.id, &error).await?;
-                tracing::warn!(event_id = %event.id.0, error = %message, detail = %detail, "dead-lettered");
-                crate::metrics::event("dead_letter");
+                },
+                error: message,
+            },
+        ),
+        FailureKind::Retry => {
+            let attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
+            if attempts >= schedule.max_attempts.max(1) {
+                (
+                    Settlement::DeadLetter {
+                        message: message.clone(),
+                        detail: Some(detail),
+                    },
+                    Report::DeadLetter {
+                        attempts: Some(attempts),
+                        error: message,
+                        detail: String::new(),
+                    },
+                )
+            } else {
+                let delay = schedule.delay(attempts);
+                (
+                    Settlement::Fail {
+                        message: message.clone(),
+                        detail: Some(detail),
+                        retry_after: now + delay,
+                    },
+                    Report::Retry {
+                        attempts,
+                        delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                        error: message,
+                    },
+                )
             }
         }
-        Ok(false)
+        FailureKind::Permanent => (
+            Settlement::DeadLetter {
+                message: message.clone(),
+                detail: Some(detail.clone()),
+            },
+            Report::DeadLetter {
+                attempts: None,
+                error: message,
+                detail: detail.to_string(),
+            },
+        ),
     }
 }
 

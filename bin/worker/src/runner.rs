@@ -9,7 +9,6 @@ use suiteflow_store::queue::QueueStats;
 use suiteflow_store::{Store, StoreError};
 use suiteflow_sync::{ClientOptions, Connector, Engine};
 use tokio::sync::watch;
-use tracing::Instrument as _;
 
 use crate::Settings;
 use crate::spans::Spans;
@@ -137,16 +136,17 @@ impl Worker {
             return Ok(summary);
         }
         let spans = Spans::new(&events);
-        for processed in self.process(events, &spans).await {
-            let span = spans.of(&processed.event);
-            let event_id = processed.event.id;
-            match self.record(processed).instrument(span).await {
-                Ok(true) => summary.succeeded += 1,
-                Ok(false) => summary.failed += 1,
-                Err(e) => {
-                    summary.failed += 1;
-                    tracing::warn!(event_id = %event_id.0, error = %e, "could not record the outcome");
-                }
+        let processed = self.process(events, &spans).await;
+        let count = processed.len() as u64;
+        match self.record(processed, &spans).await {
+            Ok(recorded) => {
+                summary.succeeded = recorded.succeeded;
+                summary.failed = recorded.failed;
+            }
+            Err(e) => {
+                // The events stay claimed until their lease expires; then they are claimed again.
+                summary.failed = count;
+                tracing::warn!(events = count, error = %e, "could not record the batch's outcomes");
             }
         }
         summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);

@@ -1,13 +1,14 @@
 //! Queue throughput: `just bench-queue`, i.e.
 //! `scripts/with-postgres.sh --durable cargo bench -p suiteflow-store --bench queue`.
 //!
-//! Measures enqueue (single and batched) and claim→complete with 1, 4 and 16 workers, against a
+//! Measures enqueue (single and batched) and claim→settle with 1, 4 and 16 workers, against a
 //! baseline of a naive worker (select a batch, then load and update each event one
-//! by one, one worker). Prints events/s and the ratio to the baseline. `BENCH_EVENTS` sets the
+//! by one, one worker). The headline is the worker's own path: claim 25, then `queue::settle`,
+//! every outcome of the batch in one statement; beside it, for comparison, one `complete` per
+//! event (the worker's path before) and the successes-only `complete_many` helper. Prints events/s and the ratio to the baseline. `BENCH_EVENTS` sets the
 //! events per claim run (default 20000).
 //!
-//! Then the claim at depth: the worker's own pattern (claim 25, complete each event, 4
-//! workers) over ten connections, first with only the events it processes queued, then with
+//! Then the claim at depth: the worker's own pattern (claim 25, settle the batch, 4 workers) over ten connections, first with only the events it processes queued, then with
 //! `BENCH_DEPTH` events queued (default 1,000,000). Target: at depth, at least 80 % of the
 //! empty-queue figure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -126,10 +127,16 @@ async fn main() {
     reset(&store).await;
 
     // --- claim -> complete ------------------------------------------------------------------
-    let runs: [(&str, bool, u32); 3] = [
-        ("claim 25 -> complete (one per event)", false, BATCH),
-        ("claim 25 -> complete_many", true, BATCH),
-        ("claim 100 -> complete_many", true, 100),
+    // The worker's own path first: claim, then `queue::settle` (one statement per batch).
+    let runs: [(&str, Settle, u32); 4] = [
+        (
+            "claim 25 -> settle (the worker's path)",
+            Settle::Batch,
+            BATCH,
+        ),
+        ("claim 25 -> complete (one per event)", Settle::Each, BATCH),
+        ("claim 25 -> complete_many", Settle::CompleteMany, BATCH),
+        ("claim 100 -> complete_many", Settle::CompleteMany, 100),
     ];
     for (what, batched, batch) in runs {
         for workers in [1, 4, 16] {
@@ -220,11 +227,11 @@ async fn claim_complete_n(store: &Store, workers: usize, n: usize) -> usize {
                 if claimed.is_empty() {
                     return;
                 }
-                for e in &claimed {
-                    queue::complete(&mut conn, &worker, e.id, &Completion::default())
-                        .await
-                        .unwrap();
-                }
+                let outcomes: Vec<_> = claimed
+                    .iter()
+                    .map(|e| (e.id, queue::Settlement::Complete(Completion::default())))
+                    .collect();
+                queue::settle(&mut conn, &worker, &outcomes).await.unwrap();
                 AtomicUsize::fetch_add(&done, claimed.len(), Ordering::Relaxed);
             }
         }));
@@ -297,7 +304,18 @@ async fn reset(store: &Store) {
     conn.batch_execute("VACUUM ANALYZE events").await.unwrap();
 }
 
-async fn claim_complete(store: &Store, workers: usize, batched: bool, batch: u32) -> usize {
+/// How a claimed batch is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settle {
+    /// `queue::settle`: every outcome in one statement, as the worker records them.
+    Batch,
+    /// `queue::complete` per event.
+    Each,
+    /// One UPDATE of every id as `success` (the test helper; successes only).
+    CompleteMany,
+}
+
+async fn claim_complete(store: &Store, workers: usize, batched: Settle, batch: u32) -> usize {
     let mut tasks = Vec::new();
     for w in 0..workers {
         let store = store.clone();
@@ -312,16 +330,28 @@ async fn claim_complete(store: &Store, workers: usize, batched: bool, batch: u32
                 if claimed.is_empty() {
                     return done;
                 }
-                if batched {
-                    let ids: Vec<EventId> = claimed.iter().map(|e| e.id).collect();
-                    let lost =
-                        suiteflow_test_support::rows::complete_many(&mut conn, &worker, &ids).await;
-                    assert!(lost.is_empty());
-                } else {
-                    for e in &claimed {
-                        queue::complete(&mut conn, &worker, e.id, &Completion::default())
-                            .await
-                            .unwrap();
+                match batched {
+                    Settle::Batch => {
+                        let outcomes: Vec<_> = claimed
+                            .iter()
+                            .map(|e| (e.id, queue::Settlement::Complete(Completion::default())))
+                            .collect();
+                        let settled = queue::settle(&mut conn, &worker, &outcomes).await.unwrap();
+                        assert_eq!(settled.0.len(), claimed.len());
+                    }
+                    Settle::CompleteMany => {
+                        let ids: Vec<EventId> = claimed.iter().map(|e| e.id).collect();
+                        let lost =
+                            suiteflow_test_support::rows::complete_many(&mut conn, &worker, &ids)
+                                .await;
+                        assert!(lost.is_empty());
+                    }
+                    Settle::Each => {
+                        for e in &claimed {
+                            queue::complete(&mut conn, &worker, e.id, &Completion::default())
+                                .await
+                                .unwrap();
+                        }
                     }
                 }
                 done += claimed.len();

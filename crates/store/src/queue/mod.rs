@@ -32,7 +32,9 @@ pub use admin::{
 };
 pub use claim::{budget_opens_at, claim};
 pub use enqueue::{enqueue, enqueue_many, notify_workers};
-pub use settle::{complete, dead_letter, extend_lease, fail, release, skip};
+pub use settle::{
+    Settled, Settlement, complete, dead_letter, extend_lease, fail, release, settle, skip,
+};
 
 /// The channel enqueues notify (see [`notify_workers`] and [`crate::Listener`]).
 pub const EVENTS_CHANNEL: &str = "suiteflow_events";

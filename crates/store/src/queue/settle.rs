@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Int8, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bool, Int8, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -18,6 +18,7 @@ use crate::schema::{events, sql_types};
 use crate::{EventId, EventStatus, StoreError};
 
 const UNLOCK_SQL: &str = include_str!("unlock.sql");
+const SETTLE_SQL: &str = include_str!("settle_many.sql");
 
 /// SQL for `now() - queued_at` in whole milliseconds.
 fn elapsed_since_queued() -> diesel::expression::SqlLiteral<Nullable<Int8>> {
@@ -214,6 +215,148 @@ async fn unlock(
             Ok(Some(row)) => return Ok(row.status),
             Ok(None) => return Err(StoreError::LeaseLost { event: id }),
             // A pull was enqueued for the connection after this statement's snapshot.
+            Err(e) if attempt < RACE_RETRIES && is_retryable_race(&e, PENDING_PULL_INDEX) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// What became of one event of a batch, for [`settle`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Settlement {
+    /// Written (or nothing needed writing): `success`.
+    Complete(Completion),
+    /// Nothing to write, for `reason` (kept in `error`): `skipped`.
+    Skip { reason: String },
+    /// No attempt left, or an error no retry can fix: `dead_letter`.
+    DeadLetter {
+        message: String,
+        detail: Option<Value>,
+    },
+    /// A retryable failure: `failed`, claimable again from `retry_after`.
+    Fail {
+        message: String,
+        detail: Option<Value>,
+        retry_after: OffsetDateTime,
+    },
+    /// Back in the queue without spending an attempt (a budget spent, a connection stopped):
+    /// `queued`, from `retry_after` when given. `why` replaces the event's error when given.
+    Release {
+        why: Option<(String, Option<Value>)>,
+        retry_after: Option<OffsetDateTime>,
+    },
+}
+
+/// What [`settle`] did: the status each event now has. An event of the batch that is not here
+/// was not changed: its lease was lost (another worker took it over).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settled(pub std::collections::HashMap<EventId, EventStatus>);
+
+impl Settled {
+    /// The status set for `id`; `None` when its lease was lost.
+    pub fn status(&self, id: EventId) -> Option<EventStatus> {
+        self.0.get(&id).copied()
+    }
+}
+
+#[derive(QueryableByName)]
+struct SettledRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: uuid::Uuid,
+    #[diesel(sql_type = sql_types::EventStatus)]
+    status: EventStatus,
+}
+
+/// Records the outcomes of a batch of events `worker` holds in one statement (the worker's
+/// path): successes, skips, dead letters, failures with their retry time and releases, each
+/// fenced by the lease, so a lost lease leaves only its own row unchanged. A pull given back
+/// while its connection has another pending pull is `skipped` instead.
+pub async fn settle(
+    conn: &mut AsyncPgConnection,
+    worker: &str,
+    outcomes: &[(EventId, Settlement)],
+) -> Result<Settled, StoreError> {
+    if outcomes.is_empty() {
+        return Ok(Settled::default());
+    }
+    let n = outcomes.len();
+    let mut ids = Vec::with_capacity(n);
+    let mut statuses = Vec::with_capacity(n);
+    let mut errors: Vec<Option<String>> = Vec::with_capacity(n);
+    let mut details: Vec<Option<Value>> = Vec::with_capacity(n);
+    let mut retry_afters: Vec<Option<OffsetDateTime>> = Vec::with_capacity(n);
+    let mut warnings: Vec<Option<Value>> = Vec::with_capacity(n);
+    let mut items: Vec<Option<String>> = Vec::with_capacity(n);
+    let mut responses: Vec<Option<Value>> = Vec::with_capacity(n);
+    for (id, outcome) in outcomes {
+        ids.push(id.0);
+        let (status, error, detail, retry_after) = match outcome {
+            Settlement::Complete(c) => {
+                warnings.push((!c.warnings.is_empty()).then(|| Value::from(c.warnings.clone())));
+                items.push(c.webflow_item_id.clone());
+                responses.push(c.webflow_response.clone());
+                statuses.push(EventStatus::Success.as_str());
+                errors.push(None);
+                details.push(None);
+                retry_afters.push(None);
+                continue;
+            }
+            Settlement::Skip { reason } => (EventStatus::Skipped, Some(reason.clone()), None, None),
+            Settlement::DeadLetter { message, detail } => (
+                EventStatus::DeadLetter,
+                Some(message.clone()),
+                detail.clone(),
+                None,
+            ),
+            Settlement::Fail {
+                message,
+                detail,
+                retry_after,
+            } => (
+                EventStatus::Failed,
+                Some(message.clone()),
+                detail.clone(),
+                Some(*retry_after),
+            ),
+            Settlement::Release { why, retry_after } => (
+                EventStatus::Queued,
+                why.as_ref().map(|(m, _)| m.clone()),
+                why.as_ref().and_then(|(_, d)| d.clone()),
+                *retry_after,
+            ),
+        };
+        statuses.push(status.as_str());
+        errors.push(error);
+        details.push(detail);
+        retry_afters.push(retry_after);
+        warnings.push(None);
+        items.push(None);
+        responses.push(None);
+    }
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result: Result<Vec<SettledRow>, diesel::result::Error> = prepared(SETTLE_SQL)
+            .bind::<Text, _>(worker)
+            .bind::<Array<SqlUuid>, _>(ids.clone())
+            .bind::<Array<Text>, _>(statuses.clone())
+            .bind::<Array<Nullable<Text>>, _>(errors.clone())
+            .bind::<Array<Nullable<Jsonb>>, _>(details.clone())
+            .bind::<Array<Nullable<Timestamptz>>, _>(retry_afters.clone())
+            .bind::<Array<Nullable<Jsonb>>, _>(warnings.clone())
+            .bind::<Array<Nullable<Text>>, _>(items.clone())
+            .bind::<Array<Nullable<Jsonb>>, _>(responses.clone())
+            .load(conn)
+            .await;
+        match result {
+            Ok(rows) => {
+                return Ok(Settled(
+                    rows.into_iter()
+                        .map(|r| (EventId(r.id), r.status))
+                        .collect(),
+                ));
+            }
+            // A pull was enqueued for a connection after this statement's snapshot.
             Err(e) if attempt < RACE_RETRIES && is_retryable_race(&e, PENDING_PULL_INDEX) => {}
             Err(e) => return Err(e.into()),
         }

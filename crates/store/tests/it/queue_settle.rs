@@ -173,3 +173,177 @@ async fn an_expired_lease_is_reclaimed_and_the_first_owner_is_refused() {
         .unwrap();
     assert_eq!(status_of(&mut conn, id).await, EventStatus::Success);
 }
+
+/// Counts the statements a connection sends.
+fn count_statements(
+    conn: &mut diesel_async::AsyncPgConnection,
+) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    use diesel::connection::InstrumentationEvent;
+    use diesel_async::AsyncConnection;
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&count);
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    count
+}
+
+/// Claims `n` events of `connection` (records `prefix0…`) for `worker`.
+async fn claimed(
+    conn: &mut diesel_async::AsyncPgConnection,
+    connection: suiteflow_store::ConnectionId,
+    prefix: &str,
+    n: usize,
+    worker: &str,
+) -> Vec<suiteflow_store::EventId> {
+    let events: Vec<NewEvent> = (0..n)
+        .map(|i| {
+            NewEvent::record(
+                connection,
+                format!("{prefix}{i}"),
+                "t",
+                format!("{prefix}k{i}"),
+            )
+        })
+        .collect();
+    queue::enqueue_many(conn, &events).await.unwrap();
+    queue::claim(conn, worker, n as u32, LEASE)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_batch_of_mixed_outcomes_is_recorded_in_one_statement() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 2).await;
+    let mut conn = store.get().await.unwrap();
+    let connection = common::connection(&mut conn).await;
+    let ids = claimed(&mut conn, connection, "r", 5, "w").await;
+    assert_eq!(ids.len(), 5);
+    let later = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    let outcomes = vec![
+        (
+            ids[0],
+            queue::Settlement::Complete(Completion {
+                webflow_item_id: Some("item-0".into()),
+                webflow_response: Some(json!({"id": "item-0"})),
+                warnings: vec!["price: not a number".into()],
+            }),
+        ),
+        (
+            ids[1],
+            queue::Settlement::Fail {
+                message: "Webflow answered 500".into(),
+                detail: Some(json!({"status": 500})),
+                retry_after: later,
+            },
+        ),
+        (
+            ids[2],
+            queue::Settlement::Release {
+                why: Some(("the Webflow budget is spent".into(), None)),
+                retry_after: Some(later),
+            },
+        ),
+        (
+            ids[3],
+            queue::Settlement::DeadLetter {
+                message: "Webflow answered 400".into(),
+                detail: Some(json!({"status": 400})),
+            },
+        ),
+        (
+            ids[4],
+            queue::Settlement::Skip {
+                reason: "older than the state already written".into(),
+            },
+        ),
+    ];
+    let statements = count_statements(&mut conn);
+    let settled = queue::settle(&mut conn, "w", &outcomes).await.unwrap();
+    assert_eq!(
+        statements.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one round trip for the batch"
+    );
+    let expected = [
+        EventStatus::Success,
+        EventStatus::Failed,
+        EventStatus::Queued,
+        EventStatus::DeadLetter,
+        EventStatus::Skipped,
+    ];
+    for (id, status) in ids.iter().zip(expected) {
+        assert_eq!(settled.status(*id), Some(status));
+        let e = queue::get_event(&mut conn, *id).await.unwrap().unwrap();
+        assert_eq!(e.status, status, "{e:?}");
+        assert_eq!(e.locked_by, None);
+    }
+    let done = queue::get_event(&mut conn, ids[0]).await.unwrap().unwrap();
+    assert_eq!(done.webflow_item_id.as_deref(), Some("item-0"));
+    assert!(done.partial_success);
+    assert_eq!(done.error, None);
+    assert!(done.processed_at.is_some());
+    let failed = queue::get_event(&mut conn, ids[1]).await.unwrap().unwrap();
+    assert_eq!(failed.attempts, 1, "a failure spends its attempt");
+    assert!(
+        failed
+            .retry_after
+            .is_some_and(|t| (t - later).abs() < time::Duration::seconds(1))
+    );
+    assert_eq!(failed.error_detail, Some(json!({"status": 500})));
+    assert_eq!(failed.processed_at, None);
+    let released = queue::get_event(&mut conn, ids[2]).await.unwrap().unwrap();
+    assert_eq!(released.attempts, 0, "a release refunds the attempt");
+    assert_eq!(
+        released.error.as_deref(),
+        Some("the Webflow budget is spent")
+    );
+    let dead = queue::get_event(&mut conn, ids[3]).await.unwrap().unwrap();
+    assert_eq!(dead.error_detail, Some(json!({"status": 400})));
+    let skipped = queue::get_event(&mut conn, ids[4]).await.unwrap().unwrap();
+    assert_eq!(
+        skipped.error.as_deref(),
+        Some("older than the state already written")
+    );
+}
+
+#[tokio::test]
+async fn a_batch_with_one_lease_taken_over_records_the_others_and_refuses_that_one() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 2).await;
+    let mut conn = store.get().await.unwrap();
+    let connection = common::connection(&mut conn).await;
+    let ids = claimed(&mut conn, connection, "r", 3, "w1").await;
+    // The lease of the second expires and another worker takes it over.
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query(
+            "UPDATE events SET lease_expires_at = now() - interval '1 second' WHERE id = $1",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(ids[1].0),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    let taken = queue::claim(&mut conn, "w2", 10, LEASE).await.unwrap();
+    assert_eq!(taken.iter().map(|e| e.id).collect::<Vec<_>>(), vec![ids[1]]);
+
+    let outcomes: Vec<_> = ids
+        .iter()
+        .map(|id| (*id, queue::Settlement::Complete(Completion::default())))
+        .collect();
+    let settled = queue::settle(&mut conn, "w1", &outcomes).await.unwrap();
+    assert_eq!(settled.status(ids[0]), Some(EventStatus::Success));
+    assert_eq!(settled.status(ids[1]), None, "refused: w2 holds it");
+    assert_eq!(settled.status(ids[2]), Some(EventStatus::Success));
+    let e = queue::get_event(&mut conn, ids[1]).await.unwrap().unwrap();
+    assert_eq!(
+        (e.status, e.locked_by.as_deref()),
+        (EventStatus::Processing, Some("w2"))
+    );
+}
