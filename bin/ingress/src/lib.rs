@@ -60,8 +60,10 @@ impl Application {
         state.follow_changes(settings.database.url.expose());
         metrics::handle();
         let max_body = settings.http.max_body_bytes;
+        let https = settings.public_url.is_https();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(suiteflow_web::security_headers(https))
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::PayloadConfig::new(max_body))
                 .configure(routes)

@@ -101,6 +101,7 @@ pub fn serve(addr: SocketAddr) -> std::io::Result<(actix_web::dev::Server, Socke
     let bound = listener.local_addr()?;
     let server = HttpServer::new(|| {
         App::new()
+            .wrap(suiteflow_web::security_headers(false))
             .route(
                 "/metrics",
                 web::get().to(|| async {

@@ -21,6 +21,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use suiteflow_store::Store;
+use suiteflow_web::CONTENT_SECURITY_POLICY;
 
 pub use settings::ConsoleSettings;
 use state::AppState;
@@ -72,6 +73,11 @@ impl Console {
                 .app_data(web::FormConfig::default().limit(256 * 1024))
                 .wrap(from_fn(auth::guard))
                 .wrap(session)
+                // Outermost, so that the guard's redirects and refusals carry them too.
+                .wrap(
+                    suiteflow_web::security_headers(secure)
+                        .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY)),
+                )
                 .configure(routes)
         })
         .listen(listener)?

@@ -51,6 +51,6 @@ impl ConsoleSettings {
 
     /// Whether the console is reached over https (its cookie is then `Secure`).
     pub fn is_https(&self) -> bool {
-        self.public_url.0.scheme() == "https"
+        self.public_url.is_https()
     }
 }

@@ -15,6 +15,12 @@ impl PublicUrl {
         Some(Self(url))
     }
 
+    /// Whether the public URL is https (browsers are then told to use nothing else, and the
+    /// console's cookie is `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.0.scheme() == "https"
+    }
+
     /// `APP_URL` joined with a path, without doubling the slash.
     pub fn join(&self, path: &str) -> String {
         format!(

@@ -5,10 +5,12 @@
 //! baseline of a naive worker (select a batch, then load and update each event one
 //! by one, one worker). The headline is the worker's own path: claim 25, then `queue::settle`,
 //! every outcome of the batch in one statement; beside it, for comparison, one `complete` per
-//! event (the worker's path before) and the successes-only `complete_many` helper. Prints events/s and the ratio to the baseline. `BENCH_EVENTS` sets the
-//! events per claim run (default 20000).
+//! event (the worker's path before) and the successes-only `complete_many` helper. Prints
+//! events/s and the ratio to the baseline. `BENCH_EVENTS` sets the events per claim run
+//! (default 20000).
 //!
-//! Then the claim at depth: the worker's own pattern (claim 25, settle the batch, 4 workers) over ten connections, first with only the events it processes queued, then with
+//! Then the claim at depth: the worker's own pattern (claim 25, settle the batch, 4 workers)
+//! over ten connections, first with only the events it processes queued, then with
 //! `BENCH_DEPTH` events queued (default 1,000,000). Target: at depth, at least 80 % of the
 //! empty-queue figure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -142,7 +144,10 @@ async fn main() {
         for workers in [1, 4, 16] {
             fill(&store, connection, events, "c").await;
             let t = Instant::now();
-            let processed = claim_complete(&store, workers, batched, batch).await;
+            // A fresh pool per run: no run inherits the statements (and the plans) another
+            // run's connections cached.
+            let run_store = Store::connect(&config).await.unwrap();
+            let processed = claim_complete(&run_store, workers, batched, batch).await;
             assert_eq!(processed, events);
             report(
                 &format!("{what}, {workers} workers"),
@@ -172,7 +177,7 @@ async fn main() {
     }
     println!();
     let workers = 4;
-    let what = "claim 25 -> complete (one per event), 4 workers, 10 connections";
+    let what = "claim 25 -> settle, 4 workers, 10 connections";
     bulk_fill(&store, events).await;
     let t = Instant::now();
     let processed = claim_complete_n(&store, workers, events).await;

@@ -99,3 +99,49 @@ async fn sigterm_stops_the_process_cleanly() {
         .expect("ingress did not stop within 10 s of SIGTERM");
     assert!(status.success(), "{status:?}");
 }
+
+/// The headers every response carries, whatever its status.
+fn assert_security_headers(response: &reqwest::Response, hsts: bool) {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
+    match header("strict-transport-security") {
+        Some(value) => {
+            assert!(hsts, "HSTS over plain http: {value}");
+            assert!(value.starts_with("max-age=31536000"), "{value}");
+        }
+        None => assert!(!hsts, "no HSTS with an https APP_URL"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_response_carries_the_security_headers_and_hsts_only_over_https() {
+    let app = TestApp::spawn().await;
+    let id = app.hmac_connection().await;
+    let accepted = app.push_hmac(id, r#"{"record_id":"a"}"#, &[]).await;
+    assert_eq!(accepted.status(), 202);
+    assert_security_headers(&accepted, false);
+    let refused = app
+        .http
+        .post(app.url(&format!("/api/hooks/{}", id.0)))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_security_headers(&refused, false);
+    let missing = app.http.get(app.url("/nowhere")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_security_headers(&missing, false);
+
+    let secure = TestApp::spawn_with(&[("APP_URL", "https://sync.example.com")]).await;
+    for path in ["/healthz", "/api/health", "/nowhere"] {
+        let response = secure.http.get(secure.url(path)).send().await.unwrap();
+        assert_security_headers(&response, true);
+    }
+}

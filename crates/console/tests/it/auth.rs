@@ -190,3 +190,44 @@ async fn every_state_changing_route_refuses_a_request_without_a_session_or_witho
         .await;
     assert_eq!(detail["status"], "active", "{detail}");
 }
+
+/// The security headers of a console response; `hsts`: expected (APP_URL is https).
+fn assert_security_headers(response: &reqwest::Response, hsts: bool) {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
+    let csp = header("content-security-policy").expect("a content security policy");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(!csp.contains("script-src"), "no script is allowed: {csp}");
+    assert_eq!(header("strict-transport-security").is_some(), hsts);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_page_and_refusal_carries_the_security_headers() {
+    let site = Site::start().await;
+    let mut c = site.client();
+    let login = c.get("/login").await;
+    assert_eq!(login.status(), StatusCode::OK);
+    assert_security_headers(&login, false);
+    // The guard's answers carry them too.
+    let redirect = c.get("/").await;
+    assert_eq!(redirect.status(), StatusCode::SEE_OTHER);
+    assert_security_headers(&redirect, false);
+    let refused = c.get("/api/v1/overview").await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_security_headers(&refused, false);
+    let mut operator = site.operator().await;
+    let page = operator.get("/").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_security_headers(&page, false);
+
+    let secure = Site::start_with(&[("APP_URL", "https://sync.example.com")]).await;
+    let login = secure.client().get("/login").await;
+    assert_security_headers(&login, true);
+}
