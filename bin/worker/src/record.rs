@@ -23,6 +23,7 @@ pub(crate) struct Recorded {
 enum Report {
     Success {
         partial: bool,
+        item: Option<String>,
     },
     Skipped(String),
     Rescheduled {
@@ -38,9 +39,10 @@ enum Report {
         attempts: u32,
         delay_ms: u64,
         error: String,
+        detail: String,
     },
     DeadLetter {
-        attempts: Option<u32>,
+        attempts: u32,
         error: String,
         detail: String,
     },
@@ -69,6 +71,8 @@ impl Worker {
             let elapsed = (now - event.queued_at).as_seconds_f64();
             let (settlement, report) = match outcome {
                 Outcome::Recorded => {
+                    let _span = spans.of(&event).entered();
+                    finished(&event, "success", None, elapsed);
                     crate::metrics::event("success");
                     crate::metrics::event_duration(elapsed);
                     recorded.succeeded += 1;
@@ -79,6 +83,7 @@ impl Worker {
                     warnings,
                 } => {
                     let partial = !warnings.is_empty();
+                    let item = webflow_item_id.clone();
                     let completion = Completion {
                         webflow_item_id,
                         webflow_response: None,
@@ -86,7 +91,7 @@ impl Worker {
                     };
                     (
                         Settlement::Complete(completion),
-                        Report::Success { partial },
+                        Report::Success { partial, item },
                     )
                 }
                 Outcome::Skipped(reason) => (
@@ -117,40 +122,85 @@ impl Worker {
                 tracing::warn!(event_id = %event.id.0, "could not record the outcome: another worker holds the event now");
                 continue;
             };
-            let id = event.id.0;
             match report {
-                Report::Success { partial } => {
+                Report::Success { partial, item } => {
                     recorded.succeeded += 1;
-                    crate::metrics::event(if partial { "partial" } else { "success" });
+                    let outcome = if partial { "partial" } else { "success" };
+                    finished(&event, outcome, item.as_deref(), elapsed);
+                    crate::metrics::event(outcome);
                     crate::metrics::event_duration(elapsed);
                 }
                 Report::Skipped(reason) => {
                     recorded.succeeded += 1;
-                    tracing::info!(event_id = %id, record = %event.external_id, reason = %reason, "skipped");
+                    tracing::info!(
+                        event_id = %event.id.0,
+                        connection_id = %event.connection_id.0,
+                        record_id = %event.external_id,
+                        event_type = %event.event_type,
+                        outcome = "skipped",
+                        attempts = event.attempts,
+                        duration_ms = (elapsed * 1000.0) as u64,
+                        reason = %reason,
+                        "event processed"
+                    );
                     crate::metrics::event("skipped");
                 }
                 Report::Rescheduled { until, wait, error } => {
                     recorded.failed += 1;
-                    tracing::info!(event_id = %id, waiting_for = wait, until = %until, error = %error, "rescheduled");
-                    crate::metrics::event(released(status));
+                    let outcome = released(status);
+                    tracing::info!(
+                        event_id = %event.id.0,
+                        connection_id = %event.connection_id.0,
+                        record_id = %event.external_id,
+                        event_type = %event.event_type,
+                        outcome,
+                        attempts = event.attempts,
+                        waiting_for = wait,
+                        until = %until,
+                        error = %error,
+                        "event processed"
+                    );
+                    crate::metrics::event(outcome);
                 }
                 Report::Stopped { why, error } => {
                     recorded.failed += 1;
-                    tracing::error!(connection_id = %event.connection_id.0, error = %error, "{why}; connection set to error");
+                    tracing::error!(
+                        event_id = %event.id.0,
+                        connection_id = %event.connection_id.0,
+                        record_id = %event.external_id,
+                        event_type = %event.event_type,
+                        outcome = released(status),
+                        attempts = event.attempts,
+                        error = %error,
+                        "{why}; connection set to error"
+                    );
                     crate::metrics::event(released(status));
                 }
                 Report::Retry {
                     attempts,
                     delay_ms,
                     error,
+                    detail,
                 } => {
                     recorded.failed += 1;
-                    tracing::info!(event_id = %id, attempts, delay_ms, error = %error, "will retry");
-                    crate::metrics::event(if status == EventStatus::Skipped {
+                    let outcome = if status == EventStatus::Skipped {
                         "skipped"
                     } else {
                         "failed"
-                    });
+                    };
+                    tracing::info!(
+                        event_id = %event.id.0,
+                        connection_id = %event.connection_id.0,
+                        record_id = %event.external_id,
+                        event_type = %event.event_type,
+                        outcome,
+                        attempts,
+                        retry_in_ms = delay_ms,
+                        error = %error,
+                        detail = %detail,
+                        "event processed"
+                    );
+                    crate::metrics::event(outcome);
                 }
                 Report::DeadLetter {
                     attempts,
@@ -158,14 +208,17 @@ impl Worker {
                     detail,
                 } => {
                     recorded.failed += 1;
-                    match attempts {
-                        Some(attempts) => {
-                            tracing::warn!(event_id = %id, attempts, error = %error, "dead-lettered after the last attempt");
-                        }
-                        None => {
-                            tracing::warn!(event_id = %id, error = %error, detail = %detail, "dead-lettered");
-                        }
-                    }
+                    tracing::warn!(
+                        event_id = %event.id.0,
+                        connection_id = %event.connection_id.0,
+                        record_id = %event.external_id,
+                        event_type = %event.event_type,
+                        outcome = "dead_letter",
+                        attempts,
+                        error = %error,
+                        detail = %detail,
+                        "event processed"
+                    );
                     crate::metrics::event("dead_letter");
                 }
             }
@@ -184,6 +237,22 @@ impl Worker {
         }
         Ok(recorded)
     }
+}
+
+/// The log line of an event written (or with nothing left to write): what it was, what became
+/// of it, the Webflow item and how long after it was queued. No payload, no secret.
+fn finished(event: &suiteflow_store::Event, outcome: &str, item: Option<&str>, elapsed: f64) {
+    tracing::info!(
+        event_id = %event.id.0,
+        connection_id = %event.connection_id.0,
+        record_id = %event.external_id,
+        event_type = %event.event_type,
+        outcome,
+        attempts = event.attempts,
+        webflow_item_id = item.unwrap_or(""),
+        duration_ms = (elapsed * 1000.0) as u64,
+        "event processed"
+    );
 }
 
 /// The metric of an event given back to the queue (a superseded pull is skipped instead).
@@ -238,12 +307,12 @@ fn failed(
                 (
                     Settlement::DeadLetter {
                         message: message.clone(),
-                        detail: Some(detail),
+                        detail: Some(detail.clone()),
                     },
                     Report::DeadLetter {
-                        attempts: Some(attempts),
+                        attempts,
                         error: message,
-                        detail: String::new(),
+                        detail: detail.to_string(),
                     },
                 )
             } else {
@@ -251,13 +320,14 @@ fn failed(
                 (
                     Settlement::Fail {
                         message: message.clone(),
-                        detail: Some(detail),
+                        detail: Some(detail.clone()),
                         retry_after: now + delay,
                     },
                     Report::Retry {
                         attempts,
                         delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                         error: message,
+                        detail: detail.to_string(),
                     },
                 )
             }
@@ -268,7 +338,7 @@ fn failed(
                 detail: Some(detail.clone()),
             },
             Report::DeadLetter {
-                attempts: None,
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
                 error: message,
                 detail: detail.to_string(),
             },

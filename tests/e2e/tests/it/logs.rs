@@ -43,6 +43,25 @@ async fn no_secret_appears_in_the_logs() {
         logs.contains("webhook accepted"),
         "the ingress logged nothing useful:\n{logs}"
     );
+    // The worker says what became of the event, in one structured line, without its payload.
+    let line = logs
+        .lines()
+        .find(|l| l.contains("event processed"))
+        .unwrap_or_else(|| panic!("no per-event line:\n{logs}"));
+    for field in [
+        "event_id",
+        "connection_id",
+        "record_id",
+        "event_type",
+        "outcome",
+        "attempts",
+        "webflow_item_id",
+        "duration_ms",
+    ] {
+        assert!(line.contains(field), "{field} missing: {line}");
+    }
+    assert!(line.contains("rec_1") && line.contains("success"), "{line}");
+    assert!(!line.contains("Lamp"), "the payload was logged: {line}");
     let hex_signature = signature.trim_start_matches("sha256=").to_string();
     for (what, secret) in [
         ("webhook secret", SECRET.to_string()),
