@@ -81,12 +81,13 @@ impl Worker {
                 Outcome::Done {
                     webflow_item_id,
                     warnings,
+                    webflow_response,
                 } => {
                     let partial = !warnings.is_empty();
                     let item = webflow_item_id.clone();
                     let completion = Completion {
                         webflow_item_id,
-                        webflow_response: None,
+                        webflow_response,
                         warnings,
                     };
                     (

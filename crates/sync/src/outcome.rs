@@ -10,6 +10,9 @@ pub enum Outcome {
     Done {
         webflow_item_id: Option<String>,
         warnings: Vec<String>,
+        /// Webflow's answer for the item, when the event wrote it: its id, `lastPublished` and
+        /// `isDraft`, never its field data.
+        webflow_response: Option<serde_json::Value>,
     },
     /// Completed inside the processing's own transaction (a pull): nothing left to record.
     Recorded,
@@ -24,6 +27,20 @@ impl Outcome {
         Self::Done {
             webflow_item_id,
             warnings,
+            webflow_response: None,
+        }
+    }
+
+    /// Written: Webflow answered with `item`.
+    pub fn written(item: &suiteflow_webflow_client::Item, warnings: Vec<String>) -> Self {
+        Self::Done {
+            webflow_item_id: Some(item.id.clone()),
+            warnings,
+            webflow_response: Some(serde_json::json!({
+                "id": item.id,
+                "lastPublished": item.last_published,
+                "isDraft": item.is_draft,
+            })),
         }
     }
 

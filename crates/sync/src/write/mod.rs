@@ -263,7 +263,10 @@ impl<'a> Batch<'a> {
             Ok(_) => {
                 let mut warnings = w.warnings();
                 warnings.extend(dropped);
-                Outcome::done(Some(item_id.to_string()), warnings)
+                match answer {
+                    Some(item) => Outcome::written(item, warnings),
+                    None => Outcome::done(Some(item_id.to_string()), warnings),
+                }
             }
             Err(e) => Outcome::Failed(e.into()),
         }

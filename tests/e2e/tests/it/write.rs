@@ -253,3 +253,36 @@ async fn delete_behaviors_unpublish_or_delete_the_item() {
         assert_eq!(p.count(EventStatus::Success).await, 2, "{behavior}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_keeps_webflows_answer_for_its_item_without_field_data() {
+    let p = Pipeline::start().await;
+    p.accept(
+        "record_created",
+        "rec_1",
+        json!({"title": "Oak Chair", "price": "120"}),
+        "k1",
+    )
+    .await;
+    p.sync().await;
+    let items = p.items();
+    let item = &items[0];
+    let events = p.events_of("rec_1").await;
+    let response = events[0]
+        .webflow_response
+        .as_ref()
+        .expect("the answer is kept");
+    assert_eq!(response["id"], item["id"], "{response}");
+    assert_eq!(response["isDraft"], false, "{response}");
+    assert_eq!(
+        response["lastPublished"], item["lastPublished"],
+        "{response}"
+    );
+    let keys: Vec<&String> = response.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys.len(),
+        3,
+        "only id, lastPublished and isDraft: {response}"
+    );
+    assert!(!response.to_string().contains("Oak Chair"), "{response}");
+}
