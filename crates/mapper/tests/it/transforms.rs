@@ -120,6 +120,41 @@ fn format_date() {
 }
 
 #[test]
+fn format_date_with_the_patterns_people_write() {
+    let fmt = |f: &str, v: Value| apply("formatDate", &[json!(f)], v);
+    let at = json!("2023-05-09T06:30:05Z");
+    assert_eq!(fmt("yyyy-MM-dd", at.clone()), "2023-05-09");
+    assert_eq!(fmt("dd.MM.yy HH:mm:ss", at.clone()), "09.05.23 06:30:05");
+    assert_eq!(fmt("EEE, MMM d", at.clone()), "Tue, May 9");
+    assert_eq!(fmt("EEEE d MMMM yyyy", at.clone()), "Tuesday 9 May 2023");
+    assert_eq!(fmt("h:mm a", json!("2023-05-09T18:07:00Z")), "6:07 PM");
+    // Quoted text is literal, and '' is a quote.
+    assert_eq!(fmt("'week of' MMM d", at.clone()), "week of May 9");
+    assert_eq!(fmt("yyyy'' MM", at.clone()), "2023' 05");
+    assert_eq!(fmt("d/M/yyyy", json!("2023-05-09")), "9/5/2023");
+}
+
+#[test]
+fn a_date_pattern_that_would_print_itself_is_refused() {
+    for pattern in ["YYYY-MM-DD", "yyyy-MM-dd 'at", "--", "today", "yyyyy"] {
+        let err = Transform::new("formatDate", &[json!(pattern)])
+            .err()
+            .unwrap_or_else(|| panic!("{pattern:?} was accepted"));
+        let TransformError::InvalidArgs { transform, reason } = err else {
+            panic!("{pattern:?}: {err:?}");
+        };
+        assert_eq!(transform, "formatDate");
+        assert!(reason.contains(pattern), "{pattern:?}: {reason}");
+    }
+    let TransformError::InvalidArgs { reason, .. } =
+        Transform::new("formatDate", &[json!("YYYY-MM-DD")]).unwrap_err()
+    else {
+        unreachable!("refused as an argument")
+    };
+    assert!(reason.contains("\"YYYY\""), "names the letters: {reason}");
+}
+
+#[test]
 fn bad_names_and_arguments() {
     assert_eq!(
         Transform::new("shout", &[]).unwrap_err(),

@@ -406,3 +406,20 @@ fn match_defaults_to_slug_and_can_be_turned_off() {
         "an unknown rule does not parse"
     );
 }
+
+#[test]
+fn a_date_pattern_that_would_print_itself_is_refused_naming_the_field() {
+    let p = problems(&with(
+        r#", "headline": {"type": "template", "template": "{{sb4c5ca5fc | formatDate('YYYY-MM-DD')}}"}"#,
+    ));
+    assert_eq!(p.len(), 1, "{p:#?}");
+    let text = p[0].to_string();
+    assert!(text.contains("headline"), "names the field: {text}");
+    assert!(text.contains("YYYY"), "{text}");
+    // The same date in date-fns letters is accepted.
+    let doc = MappingDocument::from_json(&with(
+        r#", "headline": {"type": "template", "template": "{{sb4c5ca5fc | formatDate('yyyy-MM-dd')}}"}"#,
+    ))
+    .unwrap();
+    assert!(validate(&doc, &table(), &collection()).is_ok());
+}
