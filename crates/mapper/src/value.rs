@@ -254,26 +254,18 @@ pub(crate) fn html_to_text(html: &str) -> String {
         .join("\n")
 }
 
+/// Every HTML entity, named or numeric (htmlize knows the whole HTML5 list); a non-breaking
+/// space becomes a plain one, as plain text wants.
 fn decode_entities(text: &str) -> String {
     if !text.contains('&') {
         return text.to_string();
     }
-    text.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&")
+    htmlize::unescape(text).replace('\u{a0}', " ")
 }
 
 /// Escapes text for HTML and turns it into paragraphs (`\n\n`) with line breaks (`\n`).
 pub(crate) fn text_to_html(text: &str) -> String {
-    let escaped = text
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;");
+    let escaped = htmlize::escape_attribute(text);
     escaped
         .replace("\r\n", "\n")
         .split("\n\n")
@@ -437,6 +429,23 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn every_html_entity_is_decoded_in_plain_text() {
+        assert_eq!(
+            html_to_text(
+                "<p>Caf&eacute; &mdash; Tom&rsquo;s &amp; Jerry&#8217;s&nbsp;&lt;3&gt; &#x1F600;</p>"
+            ),
+            "Café — Tom’s & Jerry’s <3> 😀"
+        );
+        // Text that merely contains an ampersand is left as it is.
+        assert_eq!(html_to_text("<p>R&D, A & B</p>"), "R&D, A & B");
+    }
+
+    #[test]
+    fn text_becomes_escaped_html() {
+        assert!(text_to_html("a < b & \"c\"").contains("a &lt; b &amp; &quot;c&quot;"));
+    }
 
     #[test]
     fn dates_become_webflow_iso() {
