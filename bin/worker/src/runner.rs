@@ -136,7 +136,9 @@ impl Worker {
             return Ok(summary);
         }
         let spans = Spans::new(&events);
+        let keeper = self.keep_leases(events.iter().map(|e| e.id).collect());
         let processed = self.process(events, &spans).await;
+        keeper.abort();
         let count = processed.len() as u64;
         match self.record(processed, &spans).await {
             Ok(recorded) => {
@@ -160,6 +162,37 @@ impl Worker {
         let mut conn = self.store().get().await?;
         suiteflow_store::audit(&mut conn, &self.id, "worker.completed", None, &details).await?;
         Ok(summary)
+    }
+
+    /// Keeps the batch's leases while it is worked on: every half lease, they are extended to
+    /// a full lease from now (fenced by this worker), so a slow API answer does not let another
+    /// worker take over events still in flight. Aborted when the batch's work is done.
+    fn keep_leases(&self, ids: Vec<suiteflow_store::EventId>) -> tokio::task::JoinHandle<()> {
+        let store = self.store().clone();
+        let worker = self.id.clone();
+        let lease = self.settings.worker.lease;
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(lease / 2);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let extended = async {
+                    let mut conn = store.get().await?;
+                    suiteflow_store::queue::extend_leases(&mut conn, &worker, &ids, lease).await
+                };
+                match extended.await {
+                    Ok(n) if n < ids.len() => {
+                        tracing::warn!(
+                            held = n,
+                            of = ids.len(),
+                            "some of the batch's leases were lost"
+                        );
+                    }
+                    Ok(_) => tracing::debug!(events = ids.len(), "leases extended"),
+                    Err(e) => tracing::warn!(error = %e, "could not extend the batch's leases"),
+                }
+            }
+        })
     }
 
     /// Reads the queue's depth and oldest age and the connections by status into the gauges:

@@ -388,6 +388,31 @@ pub async fn extend_lease(
     expires.flatten().ok_or(StoreError::LeaseLost { event: id })
 }
 
+/// Extends to `lease` from now the leases `worker` still holds among `ids` (a batch that is
+/// still being worked on), in one statement. Returns how many it extended: an event whose
+/// lease was lost is not among them.
+pub async fn extend_leases(
+    conn: &mut AsyncPgConnection,
+    worker: &str,
+    ids: &[EventId],
+    lease: Duration,
+) -> Result<usize, StoreError> {
+    let ids: Vec<uuid::Uuid> = ids.iter().map(|id| id.0).collect();
+    Ok(diesel::update(
+        events::table
+            .filter(events::id.eq_any(ids))
+            .filter(held_by(worker)),
+    )
+    .set(
+        events::lease_expires_at.eq(diesel::dsl::sql::<Nullable<Timestamptz>>(&format!(
+            "now() + interval '{} milliseconds'",
+            duration_ms(lease)
+        ))),
+    )
+    .execute(conn)
+    .await?)
+}
+
 fn fenced(updated: usize, id: EventId) -> Result<(), StoreError> {
     if updated == 0 {
         Err(StoreError::LeaseLost { event: id })

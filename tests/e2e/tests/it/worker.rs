@@ -203,3 +203,66 @@ async fn worker_once_runs_the_maintenance_that_is_due() {
         .collect();
     assert_eq!(pulls.len(), 1, "{pulls:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_slower_than_its_lease_keeps_its_events_from_another_worker() {
+    let p = std::sync::Arc::new(
+        Pipeline::start_with(Options {
+            env: vec![("LOCK_TIMEOUT_MS", "1000".to_string())],
+            ..Options::default()
+        })
+        .await,
+    );
+    p.accept(
+        "record_created",
+        "rec_1",
+        serde_json::json!({"title": "Oak Chair", "price": "120"}),
+        "k1",
+    )
+    .await;
+    // Webflow stalls on the create for 1.5 leases (within the tests' 2 s client timeout).
+    p.wf.inject(
+        suiteflow_test_support::webflow::FaultRule::new(
+            suiteflow_test_support::webflow::Fault::Slow(std::time::Duration::from_millis(1500)),
+            1,
+        )
+        .method("POST"),
+    );
+    let first = {
+        let p = std::sync::Arc::clone(&p);
+        tokio::spawn(async move { p.worker.run_until_empty().await.unwrap() })
+    };
+    // Past the first lease, and until the batch is done, another worker finds nothing to take
+    // over: the lease was extended.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let other = p.another_worker().await;
+    while !first.is_finished() {
+        let taken = other.run_until_empty().await.unwrap();
+        assert_eq!(
+            taken.processed, 0,
+            "the stalled batch's event was taken over"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let done = first.await.unwrap();
+    let all = p.all_events().await;
+    assert_eq!(
+        (done.processed, done.succeeded),
+        (1, 1),
+        "{:?}",
+        all.iter()
+            .map(|e| (
+                &e.external_id,
+                &e.event_type,
+                e.status,
+                e.attempts,
+                &e.error
+            ))
+            .collect::<Vec<_>>()
+    );
+    let events = p.events_of("rec_1").await;
+    assert_eq!(events[0].status, suiteflow_store::EventStatus::Success);
+    assert_eq!(events[0].attempts, 1, "claimed once");
+    assert_eq!(p.items().len(), 1);
+    assert_eq!(p.calls("POST", "/items/live"), 1, "one create");
+}
