@@ -20,32 +20,77 @@ pub(crate) struct Recorded {
 }
 
 /// What the log and the metrics say of one event once its outcome is stored.
-enum Report {
-    Success {
-        partial: bool,
-        item: Option<String>,
-    },
-    Skipped(String),
-    Rescheduled {
-        until: OffsetDateTime,
-        wait: &'static str,
-        error: String,
-    },
-    Stopped {
-        why: &'static str,
-        error: String,
-    },
-    Retry {
-        attempts: u32,
-        delay_ms: u64,
-        error: String,
-        detail: String,
-    },
-    DeadLetter {
-        attempts: u32,
-        error: String,
-        detail: String,
-    },
+struct Report {
+    /// The outcome as the metric and the log name it (`success`, `partial`, `skipped`,
+    /// `rescheduled`, `failed`, `dead_letter`); an event given back to the queue that was
+    /// skipped instead (a superseded pull) is named `skipped` once its status is known.
+    outcome: &'static str,
+    level: tracing::Level,
+    item: Option<String>,
+    /// Why: the error in words, or the reason of a skip.
+    error: Option<String>,
+    /// The typed failure's detail, as stored.
+    detail: Option<String>,
+    /// What happens next (a retry's delay, what a rescheduled event waits for).
+    next: Option<String>,
+    /// The failure counts as one (a success, a skip do not).
+    failed: bool,
+}
+
+impl Report {
+    fn success(partial: bool, item: Option<String>) -> Self {
+        Self {
+            outcome: if partial { "partial" } else { "success" },
+            level: tracing::Level::INFO,
+            item,
+            error: None,
+            detail: None,
+            next: None,
+            failed: false,
+        }
+    }
+
+    fn failure(outcome: &'static str, level: tracing::Level, error: String) -> Self {
+        Self {
+            outcome,
+            level,
+            item: None,
+            error: Some(error),
+            detail: None,
+            next: None,
+            failed: true,
+        }
+    }
+
+    /// The line: one per event, at info (a dead letter warns, a stopped connection is an
+    /// error), with the event, its outcome, attempts, item and time since it was queued. No
+    /// payload, no secret.
+    fn log(&self, event: &suiteflow_store::Event, elapsed: f64) {
+        macro_rules! line {
+            ($level:expr) => {
+                tracing::event!(
+                    $level,
+                    event_id = %event.id.0,
+                    connection_id = %event.connection_id.0,
+                    record_id = %event.external_id,
+                    event_type = %event.event_type,
+                    outcome = self.outcome,
+                    attempts = event.attempts,
+                    webflow_item_id = self.item.as_deref().unwrap_or(""),
+                    duration_ms = (elapsed * 1000.0) as u64,
+                    error = self.error.as_deref(),
+                    detail = self.detail.as_deref(),
+                    next = self.next.as_deref(),
+                    "event processed"
+                )
+            };
+        }
+        match self.level {
+            tracing::Level::ERROR => line!(tracing::Level::ERROR),
+            tracing::Level::WARN => line!(tracing::Level::WARN),
+            _ => line!(tracing::Level::INFO),
+        }
+    }
 }
 
 impl Worker {
@@ -72,7 +117,7 @@ impl Worker {
             let (settlement, report) = match outcome {
                 Outcome::Recorded => {
                     let _span = spans.of(&event).entered();
-                    finished(&event, "success", None, elapsed);
+                    Report::success(false, None).log(&event, elapsed);
                     crate::metrics::event("success");
                     crate::metrics::event_duration(elapsed);
                     recorded.succeeded += 1;
@@ -92,18 +137,24 @@ impl Worker {
                     };
                     (
                         Settlement::Complete(completion),
-                        Report::Success { partial, item },
+                        Report::success(partial, item),
                     )
                 }
                 Outcome::Skipped(reason) => (
                     Settlement::Skip {
                         reason: reason.clone(),
                     },
-                    Report::Skipped(reason),
+                    Report {
+                        failed: false,
+                        ..Report::failure("skipped", tracing::Level::INFO, reason)
+                    },
                 ),
                 Outcome::Failed(failure) => {
                     let (settlement, report) = failed(&failure, event.attempts, &schedule, now);
-                    if matches!(report, Report::Stopped { .. }) {
+                    if matches!(
+                        failure.kind(),
+                        FailureKind::Credentials | FailureKind::Mismatch
+                    ) {
                         stopped.push((event.connection_id, failure.to_string()));
                     }
                     (settlement, report)
@@ -123,105 +174,20 @@ impl Worker {
                 tracing::warn!(event_id = %event.id.0, "could not record the outcome: another worker holds the event now");
                 continue;
             };
-            match report {
-                Report::Success { partial, item } => {
-                    recorded.succeeded += 1;
-                    let outcome = if partial { "partial" } else { "success" };
-                    finished(&event, outcome, item.as_deref(), elapsed);
-                    crate::metrics::event(outcome);
-                    crate::metrics::event_duration(elapsed);
-                }
-                Report::Skipped(reason) => {
-                    recorded.succeeded += 1;
-                    tracing::info!(
-                        event_id = %event.id.0,
-                        connection_id = %event.connection_id.0,
-                        record_id = %event.external_id,
-                        event_type = %event.event_type,
-                        outcome = "skipped",
-                        attempts = event.attempts,
-                        duration_ms = (elapsed * 1000.0) as u64,
-                        reason = %reason,
-                        "event processed"
-                    );
-                    crate::metrics::event("skipped");
-                }
-                Report::Rescheduled { until, wait, error } => {
-                    recorded.failed += 1;
-                    let outcome = released(status);
-                    tracing::info!(
-                        event_id = %event.id.0,
-                        connection_id = %event.connection_id.0,
-                        record_id = %event.external_id,
-                        event_type = %event.event_type,
-                        outcome,
-                        attempts = event.attempts,
-                        waiting_for = wait,
-                        until = %until,
-                        error = %error,
-                        "event processed"
-                    );
-                    crate::metrics::event(outcome);
-                }
-                Report::Stopped { why, error } => {
-                    recorded.failed += 1;
-                    tracing::error!(
-                        event_id = %event.id.0,
-                        connection_id = %event.connection_id.0,
-                        record_id = %event.external_id,
-                        event_type = %event.event_type,
-                        outcome = released(status),
-                        attempts = event.attempts,
-                        error = %error,
-                        "{why}; connection set to error"
-                    );
-                    crate::metrics::event(released(status));
-                }
-                Report::Retry {
-                    attempts,
-                    delay_ms,
-                    error,
-                    detail,
-                } => {
-                    recorded.failed += 1;
-                    let outcome = if status == EventStatus::Skipped {
-                        "skipped"
-                    } else {
-                        "failed"
-                    };
-                    tracing::info!(
-                        event_id = %event.id.0,
-                        connection_id = %event.connection_id.0,
-                        record_id = %event.external_id,
-                        event_type = %event.event_type,
-                        outcome,
-                        attempts,
-                        retry_in_ms = delay_ms,
-                        error = %error,
-                        detail = %detail,
-                        "event processed"
-                    );
-                    crate::metrics::event(outcome);
-                }
-                Report::DeadLetter {
-                    attempts,
-                    error,
-                    detail,
-                } => {
-                    recorded.failed += 1;
-                    tracing::warn!(
-                        event_id = %event.id.0,
-                        connection_id = %event.connection_id.0,
-                        record_id = %event.external_id,
-                        event_type = %event.event_type,
-                        outcome = "dead_letter",
-                        attempts,
-                        error = %error,
-                        detail = %detail,
-                        "event processed"
-                    );
-                    crate::metrics::event("dead_letter");
-                }
+            let mut report = report;
+            // An event given back to the queue may have been skipped instead (a superseded pull).
+            if status == EventStatus::Skipped {
+                report.outcome = "skipped";
+            }
+            if report.failed {
+                recorded.failed += 1;
+            } else {
+                recorded.succeeded += 1;
+            }
+            report.log(&event, elapsed);
+            crate::metrics::event(report.outcome);
+            if matches!(report.outcome, "success" | "partial") {
+                crate::metrics::event_duration(elapsed);
             }
         }
         if !stopped.is_empty() {
@@ -240,31 +206,6 @@ impl Worker {
     }
 }
 
-/// The log line of an event written (or with nothing left to write): what it was, what became
-/// of it, the Webflow item and how long after it was queued. No payload, no secret.
-fn finished(event: &suiteflow_store::Event, outcome: &str, item: Option<&str>, elapsed: f64) {
-    tracing::info!(
-        event_id = %event.id.0,
-        connection_id = %event.connection_id.0,
-        record_id = %event.external_id,
-        event_type = %event.event_type,
-        outcome,
-        attempts = event.attempts,
-        webflow_item_id = item.unwrap_or(""),
-        duration_ms = (elapsed * 1000.0) as u64,
-        "event processed"
-    );
-}
-
-/// The metric of an event given back to the queue (a superseded pull is skipped instead).
-fn released(status: EventStatus) -> &'static str {
-    if status == EventStatus::Skipped {
-        "skipped"
-    } else {
-        "rescheduled"
-    }
-}
-
 /// How a failure is stored, and what is said of it.
 fn failed(
     failure: &Failure,
@@ -274,34 +215,39 @@ fn failed(
 ) -> (Settlement, Report) {
     let message = failure.to_string();
     let detail = failure.detail().to_json();
+    let report = |outcome, level, next: Option<String>| Report {
+        detail: Some(detail.to_string()),
+        next,
+        ..Report::failure(outcome, level, message.clone())
+    };
     match failure.kind() {
         FailureKind::Reschedule { until, wait } => (
             Settlement::Release {
-                why: Some((message.clone(), Some(detail))),
+                why: Some((message.clone(), Some(detail.clone()))),
                 retry_after: Some(until),
             },
-            Report::Rescheduled {
-                until,
-                wait: wait.as_str(),
-                error: message,
-            },
+            report(
+                "rescheduled",
+                tracing::Level::INFO,
+                Some(format!("waiting for {} until {until}", wait.as_str())),
+            ),
         ),
         // A person must fix the credentials or the mapping: stop the connection, keep its
         // events.
-        kind @ (FailureKind::Credentials | FailureKind::Mismatch) => (
-            Settlement::Release {
-                why: Some((message.clone(), Some(detail))),
-                retry_after: None,
-            },
-            Report::Stopped {
-                why: if kind == FailureKind::Mismatch {
-                    "the mapping no longer fits the schemas"
-                } else {
-                    "credentials refused"
+        kind @ (FailureKind::Credentials | FailureKind::Mismatch) => {
+            let why = if kind == FailureKind::Mismatch {
+                "the mapping no longer fits the schemas; connection set to error"
+            } else {
+                "credentials refused; connection set to error"
+            };
+            (
+                Settlement::Release {
+                    why: Some((message.clone(), Some(detail.clone()))),
+                    retry_after: None,
                 },
-                error: message,
-            },
-        ),
+                report("rescheduled", tracing::Level::ERROR, Some(why.to_string())),
+            )
+        }
         FailureKind::Retry => {
             let attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
             if attempts >= schedule.max_attempts.max(1) {
@@ -310,11 +256,11 @@ fn failed(
                         message: message.clone(),
                         detail: Some(detail.clone()),
                     },
-                    Report::DeadLetter {
-                        attempts,
-                        error: message,
-                        detail: detail.to_string(),
-                    },
+                    report(
+                        "dead_letter",
+                        tracing::Level::WARN,
+                        Some("dead-lettered after the last attempt".into()),
+                    ),
                 )
             } else {
                 let delay = schedule.delay(attempts);
@@ -324,12 +270,11 @@ fn failed(
                         detail: Some(detail.clone()),
                         retry_after: now + delay,
                     },
-                    Report::Retry {
-                        attempts,
-                        delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                        error: message,
-                        detail: detail.to_string(),
-                    },
+                    report(
+                        "failed",
+                        tracing::Level::INFO,
+                        Some(format!("retry in {} ms", delay.as_millis())),
+                    ),
                 )
             }
         }
@@ -338,11 +283,7 @@ fn failed(
                 message: message.clone(),
                 detail: Some(detail.clone()),
             },
-            Report::DeadLetter {
-                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                error: message,
-                detail: detail.to_string(),
-            },
+            report("dead_letter", tracing::Level::WARN, None),
         ),
     }
 }

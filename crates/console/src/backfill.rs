@@ -12,7 +12,7 @@ use maud::{Markup, html};
 use suiteflow_store::{Connection, ConnectionId, Mapping};
 use suiteflow_sync::backfill::{self, Applied, Counts, Plan, QueueAll, Queued};
 
-use crate::auth::{csrf_token, see_other};
+use crate::auth::see_other;
 use crate::error::{ConsoleError, PageError};
 use crate::html::{Page, Section, action_button, csrf_field};
 use crate::pages::connections::parse_id;
@@ -109,18 +109,13 @@ pub async fn page(
     let id = parse_id(&id)?;
     let (connection, mapping) = load(&state, id).await?;
     let run = state.backfills().get(&id).cloned();
-    let csrf = csrf_token(&session);
     let busy = run.as_ref().is_some_and(|r| r.busy());
     let title = format!("Backfill of {}", connection.name);
-    let page = Page {
-        title: &title,
-        section: Section::Connections,
-        csrf: &csrf,
-        refresh: busy.then_some(2),
-    };
+    let page = Page::new(&session, &title, Section::Connections).refresh_every(busy.then_some(2));
+    let csrf = page.csrf();
     let base = format!("/connections/{id}/backfill");
     let body = match &run {
-        Some(run) => run.with(|phase| phase_markup(phase, &base, &csrf)),
+        Some(run) => run.with(|phase| phase_markup(phase, &base, csrf)),
         None => html! {},
     };
     Ok(page.render(html! {
@@ -132,9 +127,9 @@ pub async fn page(
         (body)
         @if !busy {
             @if mapping.is_some() {
-                (action_button(&format!("{base}/plan"), &csrf, "Plan (dry run)"))
+                (action_button(&format!("{base}/plan"), csrf, "Plan (dry run)"))
             } @else {
-                (action_button(&format!("{base}/queue"), &csrf, "Queue every record"))
+                (action_button(&format!("{base}/queue"), csrf, "Queue every record"))
             }
         }
         p { a href={ "/connections/" (id) } { "Back to the connection" } }

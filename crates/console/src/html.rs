@@ -17,14 +17,35 @@ pub enum Section {
 /// A page for a logged-in operator: the navigation, the logout button and `content`. `csrf`
 /// goes in `<meta name="csrf-token">` and in every form.
 pub struct Page<'a> {
-    pub title: &'a str,
-    pub section: Section,
-    pub csrf: &'a str,
+    title: &'a str,
+    section: Section,
+    csrf: String,
     /// Refresh the page every so many seconds (the overview).
-    pub refresh: Option<u32>,
+    refresh: Option<u32>,
 }
 
-impl Page<'_> {
+impl<'a> Page<'a> {
+    /// A page of `section` for the session's operator (its CSRF token in every form).
+    pub fn new(session: &actix_session::Session, title: &'a str, section: Section) -> Self {
+        Self {
+            title,
+            section,
+            csrf: crate::auth::csrf_token(session),
+            refresh: None,
+        }
+    }
+
+    /// The page reloads itself every `seconds`.
+    pub fn refresh_every(mut self, seconds: Option<u32>) -> Self {
+        self.refresh = seconds;
+        self
+    }
+
+    /// The session's CSRF token, for the page's own forms.
+    pub fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
     pub fn render(&self, content: Markup) -> Markup {
         let nav = [
             (Section::Overview, "/", "Overview"),
@@ -37,7 +58,7 @@ impl Page<'_> {
                 head {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
-                    meta name="csrf-token" content=(self.csrf);
+                    meta name="csrf-token" content=(&self.csrf);
                     @if let Some(seconds) = self.refresh {
                         meta http-equiv="refresh" content=(seconds);
                     }
@@ -62,7 +83,7 @@ impl Page<'_> {
                             }
                         }
                         form method="post" action="/logout" {
-                            (csrf_field(self.csrf))
+                            (csrf_field(&self.csrf))
                             button type="submit" { "Log out" }
                         }
                     }

@@ -9,22 +9,17 @@ use suiteflow_store::ConnectionId;
 use suiteflow_sync::admin::{self, Actor};
 use suiteflow_sync::check::{self, Status};
 
-use crate::auth::{csrf_token, see_other};
+use crate::auth::see_other;
 use crate::error::{ConsoleError, PageError};
 use crate::html::{Page, Section, action_button, badge, facts, notice};
+use crate::pages::Done;
 use crate::pages::events::event_table;
 use crate::state::AppState;
 use crate::views::{self, ConnectionSummary};
 
 pub async fn list(state: web::Data<AppState>, session: Session) -> Result<Markup, PageError> {
     let connections = views::connections(state.store()).await?;
-    let csrf = csrf_token(&session);
-    let page = Page {
-        title: "Connections",
-        section: Section::Connections,
-        csrf: &csrf,
-        refresh: None,
-    };
+    let page = Page::new(&session, "Connections", Section::Connections);
     Ok(page.render(html! {
         @if connections.is_empty() {
             p { "No connection yet: create one with " code { "suiteflow connection create" } "." }
@@ -83,12 +78,6 @@ pub fn parse_id(text: &str) -> Result<ConnectionId, ConsoleError> {
         .map_err(|_| ConsoleError::NotFound(format!("unknown connection {text}")))
 }
 
-#[derive(serde::Deserialize)]
-pub struct Done {
-    /// What the last action did, to show once.
-    done: Option<String>,
-}
-
 pub async fn detail(
     state: web::Data<AppState>,
     session: Session,
@@ -97,15 +86,10 @@ pub async fn detail(
 ) -> Result<Markup, PageError> {
     let id = parse_id(&id)?;
     let c = views::connection(state.store(), id).await?;
-    let csrf = csrf_token(&session);
     let base = format!("/connections/{id}");
     let s = &c.summary;
-    let page = Page {
-        title: &s.name,
-        section: Section::Connections,
-        csrf: &csrf,
-        refresh: None,
-    };
+    let page = Page::new(&session, &s.name, Section::Connections);
+    let csrf = page.csrf();
     Ok(page.render(html! {
         @if let Some(done) = &done.done {
             (notice(done))
@@ -128,12 +112,12 @@ pub async fn detail(
         section.actions aria-label="Actions" {
             h2 { "Actions" }
             @if s.status == "active" {
-                (action_button(&format!("{base}/pause"), &csrf, "Pause"))
+                (action_button(&format!("{base}/pause"), csrf, "Pause"))
             } @else if s.status != "archived" {
-                (action_button(&format!("{base}/resume"), &csrf, "Resume"))
+                (action_button(&format!("{base}/resume"), csrf, "Resume"))
             }
-            (action_button(&format!("{base}/rotate-secret"), &csrf, "Rotate the webhook secret"))
-            (action_button(&format!("{base}/register-webhook"), &csrf, "Register the SmartSuite webhook"))
+            (action_button(&format!("{base}/rotate-secret"), csrf, "Rotate the webhook secret"))
+            (action_button(&format!("{base}/register-webhook"), csrf, "Register the SmartSuite webhook"))
             a.button href={ (base) "/check" } { "Run the check" }
             a.button href={ (base) "/mapping" } { "Mapping and preview" }
             a.button href={ (base) "/backfill" } { "Backfill" }
@@ -175,13 +159,7 @@ pub async fn rotate_secret(
     let secret =
         admin::rotate_webhook_secret(state.store(), state.keys(), Actor::Console, &connection)
             .await?;
-    let csrf = csrf_token(&session);
-    let page = Page {
-        title: "New webhook secret",
-        section: Section::Connections,
-        csrf: &csrf,
-        refresh: None,
-    };
+    let page = Page::new(&session, "New webhook secret", Section::Connections);
     Ok(page.render(html! {
         p { "The new secret of " a href={ "/connections/" (id) } { (connection.name) } ":" }
         p { label for="secret" { "Webhook secret" } input id="secret" readonly value=(secret.expose()); }
@@ -207,13 +185,11 @@ pub async fn register_webhook(
         state.public_url(),
     )
     .await?;
-    let csrf = csrf_token(&session);
-    let page = Page {
-        title: "SmartSuite webhook registered",
-        section: Section::Connections,
-        csrf: &csrf,
-        refresh: None,
-    };
+    let page = Page::new(
+        &session,
+        "SmartSuite webhook registered",
+        Section::Connections,
+    );
     Ok(page.render(html! {
         p { "Webhook " code { (registered.webhook_id) } " notifies " a href={ "/connections/" (id) } { (connection.name) } "." }
         p { label for="url" { "Notification URL" } input id="url" readonly value=(registered.url); }
@@ -236,14 +212,8 @@ pub async fn run_check(
     let id = parse_id(&id)?;
     let connection = views::connection_row(state.store(), id).await?;
     let report = check::run(state.store(), state.connector(), &connection).await?;
-    let csrf = csrf_token(&session);
     let title = format!("Check of {}", connection.name);
-    let page = Page {
-        title: &title,
-        section: Section::Connections,
-        csrf: &csrf,
-        refresh: None,
-    };
+    let page = Page::new(&session, &title, Section::Connections);
     Ok(page.render(html! {
         p { @if report.ok() { "Every check passed or only warns." } @else { "Failed: " (report.failed().join(", ")) } }
         table {
@@ -282,19 +252,14 @@ pub async fn confirm_replay(
             .map_err(ConsoleError::from)?
             .len()
     };
-    let csrf = csrf_token(&session);
-    let page = Page {
-        title: "Replay dead letters",
-        section: Section::Connections,
-        csrf: &csrf,
-        refresh: None,
-    };
+    let page = Page::new(&session, "Replay dead letters", Section::Connections);
+    let csrf = page.csrf();
     Ok(page.render(html! {
         @if dead == 0 {
             p { (connection.name) " has no dead-lettered event." }
         } @else {
             p { "Put the " (dead) " dead-lettered events of " (connection.name) " back in the queue, their attempts reset?" }
-            (action_button(&format!("/connections/{id}/replay-dead-letters"), &csrf, &format!("Replay {dead} events")))
+            (action_button(&format!("/connections/{id}/replay-dead-letters"), csrf, &format!("Replay {dead} events")))
         }
         p { a href={ "/connections/" (id) } { "Back to the connection" } }
     }))

@@ -7,9 +7,10 @@ use maud::{Markup, html};
 use suiteflow_store::{EventId, EventStatus};
 use suiteflow_sync::admin::{self, Actor};
 
-use crate::auth::{csrf_token, see_other};
+use crate::auth::see_other;
 use crate::error::{ConsoleError, PageError};
 use crate::html::{Page, Section, action_button, badge, facts, json_block, notice};
+use crate::pages::Done;
 use crate::state::AppState;
 use crate::views::{self, EventQuery, EventRow};
 
@@ -21,13 +22,7 @@ pub async fn list(
     let filter = query.filter()?;
     let page_of = views::events(state.store(), &filter).await?;
     let connections = views::connections(state.store()).await?;
-    let csrf = csrf_token(&session);
-    let page = Page {
-        title: "Events",
-        section: Section::Events,
-        csrf: &csrf,
-        refresh: None,
-    };
+    let page = Page::new(&session, "Events", Section::Events);
     let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     let next = page_of.next_cursor.map(|cursor| {
         let mut pairs = url::form_urlencoded::Serializer::new(String::new());
@@ -115,11 +110,6 @@ fn parse_id(text: &str) -> Result<EventId, ConsoleError> {
         .map_err(|_| ConsoleError::NotFound(format!("unknown event {text}")))
 }
 
-#[derive(serde::Deserialize)]
-pub struct Done {
-    done: Option<String>,
-}
-
 pub async fn detail(
     state: web::Data<AppState>,
     session: Session,
@@ -128,14 +118,9 @@ pub async fn detail(
 ) -> Result<Markup, PageError> {
     let id = parse_id(&id)?;
     let e = views::event(state.store(), id).await?;
-    let csrf = csrf_token(&session);
     let title = format!("Event {}", e.row.seq);
-    let page = Page {
-        title: &title,
-        section: Section::Events,
-        csrf: &csrf,
-        refresh: None,
-    };
+    let page = Page::new(&session, &title, Section::Events);
+    let csrf = page.csrf();
     let finished = matches!(e.row.status.as_str(), "success" | "dead_letter" | "skipped");
     Ok(page.render(html! {
         @if let Some(done) = &done.done {
@@ -164,7 +149,7 @@ pub async fn detail(
             section.actions aria-label="Actions" {
                 h2 { "Replay" }
                 p { "Put the event back in the queue, its attempts reset." }
-                (action_button(&format!("/events/{}/replay", e.row.id.0), &csrf, "Replay this event"))
+                (action_button(&format!("/events/{}/replay", e.row.id.0), csrf, "Replay this event"))
             }
         }
         @if let Some(detail) = &e.error_detail {

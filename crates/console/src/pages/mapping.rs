@@ -6,7 +6,6 @@ use actix_web::web;
 use maud::{Markup, html};
 use suiteflow_sync::preview::{PreviewError, preview};
 
-use crate::auth::csrf_token;
 use crate::error::{ConsoleError, PageError};
 use crate::html::{Page, Section, json_block};
 use crate::pages::connections::parse_id;
@@ -63,14 +62,8 @@ pub async fn page(
         }
         _ => None,
     };
-    let csrf = csrf_token(&session);
     let title = format!("Mapping of {}", connection.name);
-    let page = Page {
-        title: &title,
-        section: Section::Connections,
-        csrf: &csrf,
-        refresh: None,
-    };
+    let page = Page::new(&session, &title, Section::Connections);
     Ok(page.render(html! {
         @match shown {
             None => p { "No mapping yet: set one with " code { "suiteflow mapping set" } "." },

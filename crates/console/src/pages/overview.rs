@@ -5,7 +5,6 @@ use actix_session::Session;
 use actix_web::web;
 use maud::{Markup, html};
 
-use crate::auth::csrf_token;
 use crate::error::PageError;
 use crate::html::{Page, Section, svg};
 use crate::state::AppState;
@@ -13,13 +12,7 @@ use crate::views::{self, Minute, Overview};
 
 pub async fn page(state: web::Data<AppState>, session: Session) -> Result<Markup, PageError> {
     let overview = state.overview(views::overview(state.store())).await?;
-    let csrf = csrf_token(&session);
-    let page = Page {
-        title: "Overview",
-        section: Section::Overview,
-        csrf: &csrf,
-        refresh: Some(15),
-    };
+    let page = Page::new(&session, "Overview", Section::Overview).refresh_every(Some(15));
     Ok(page.render(content(&overview)))
 }
 
