@@ -35,6 +35,9 @@ struct Report {
     next: Option<String>,
     /// The failure counts as one (a success, a skip do not).
     failed: bool,
+    /// A person must fix the connection (credentials, mapping): it is set to `error` with
+    /// this message.
+    stops_connection: Option<String>,
 }
 
 impl Report {
@@ -47,6 +50,7 @@ impl Report {
             detail: None,
             next: None,
             failed: false,
+            stops_connection: None,
         }
     }
 
@@ -59,6 +63,7 @@ impl Report {
             detail: None,
             next: None,
             failed: true,
+            stops_connection: None,
         }
     }
 
@@ -105,7 +110,7 @@ impl Worker {
         let mut recorded = Recorded::default();
         let mut settlements = Vec::with_capacity(processed.len());
         let mut reports = Vec::with_capacity(processed.len());
-        let mut stopped = Vec::new();
+        let mut stopped = std::collections::HashMap::new();
         let now = OffsetDateTime::now_utc();
         for Processed {
             event,
@@ -151,12 +156,6 @@ impl Worker {
                 ),
                 Outcome::Failed(failure) => {
                     let (settlement, report) = failed(&failure, event.attempts, &schedule, now);
-                    if matches!(
-                        failure.kind(),
-                        FailureKind::Credentials | FailureKind::Mismatch
-                    ) {
-                        stopped.push((event.connection_id, failure.to_string()));
-                    }
                     (settlement, report)
                 }
             };
@@ -185,6 +184,12 @@ impl Worker {
                 recorded.succeeded += 1;
             }
             report.log(&event, elapsed);
+            if let Some(message) = &report.stops_connection {
+                // Only for an event this worker still held: its connection, once per batch.
+                stopped
+                    .entry(event.connection_id)
+                    .or_insert_with(|| message.clone());
+            }
             crate::metrics::event(report.outcome);
             if matches!(report.outcome, "success" | "partial") {
                 crate::metrics::event_duration(elapsed);
@@ -245,7 +250,10 @@ fn failed(
                     why: Some((message.clone(), Some(detail.clone()))),
                     retry_after: None,
                 },
-                report("rescheduled", tracing::Level::ERROR, Some(why.to_string())),
+                Report {
+                    stops_connection: Some(message.clone()),
+                    ..report("rescheduled", tracing::Level::ERROR, Some(why.to_string()))
+                },
             )
         }
         FailureKind::Retry => {

@@ -138,7 +138,7 @@ impl Worker {
         let spans = Spans::new(&events);
         let keeper = self.keep_leases(events.iter().map(|e| e.id).collect());
         let processed = self.process(events, &spans).await;
-        keeper.abort();
+        drop(keeper);
         let count = processed.len() as u64;
         match self.record(processed, &spans).await {
             Ok(recorded) => {
@@ -166,12 +166,13 @@ impl Worker {
 
     /// Keeps the batch's leases while it is worked on: every half lease, they are extended to
     /// a full lease from now (fenced by this worker), so a slow API answer does not let another
-    /// worker take over events still in flight. Aborted when the batch's work is done.
-    fn keep_leases(&self, ids: Vec<suiteflow_store::EventId>) -> tokio::task::JoinHandle<()> {
+    /// worker take over events still in flight. Stopped when the returned guard is dropped:
+    /// when the batch's work is done, and also if it panics or its future is dropped.
+    fn keep_leases(&self, ids: Vec<suiteflow_store::EventId>) -> AbortOnDrop {
         let store = self.store().clone();
         let worker = self.id.clone();
         let lease = self.settings.worker.lease;
-        tokio::spawn(async move {
+        AbortOnDrop(tokio::spawn(async move {
             let mut every = tokio::time::interval(lease / 2);
             every.tick().await;
             loop {
@@ -192,7 +193,7 @@ impl Worker {
                     Err(e) => tracing::warn!(error = %e, "could not extend the batch's leases"),
                 }
             }
-        })
+        }))
     }
 
     /// Reads the queue's depth and oldest age and the connections by status into the gauges:
@@ -288,5 +289,14 @@ impl Worker {
         }
         tracing::info!(worker = %self.id, "worker stopped");
         Ok(())
+    }
+}
+
+/// A task that is aborted when this is dropped (a tokio `JoinHandle` alone lets it run on).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

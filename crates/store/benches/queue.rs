@@ -128,11 +128,11 @@ async fn main() {
     );
     reset(&store).await;
 
-    // --- claim -> complete ------------------------------------------------------------------
+    // --- claim -> settle -------------------------------------------------------------------
     // The worker's own path first: claim, then `queue::settle` (one statement per batch).
     let runs: [(&str, Settle, u32); 4] = [
         (
-            "claim 25 -> settle (the worker's path)",
+            "claim 25 -> settle (the worker's path, all successes)",
             Settle::Batch,
             BATCH,
         ),
@@ -143,10 +143,10 @@ async fn main() {
     for (what, batched, batch) in runs {
         for workers in [1, 4, 16] {
             fill(&store, connection, events, "c").await;
-            let t = Instant::now();
             // A fresh pool per run: no run inherits the statements (and the plans) another
-            // run's connections cached.
+            // run's connections cached. Connected before the clock starts.
             let run_store = Store::connect(&config).await.unwrap();
+            let t = Instant::now();
             let processed = claim_complete(&run_store, workers, batched, batch).await;
             assert_eq!(processed, events);
             report(
@@ -215,7 +215,7 @@ async fn bulk_fill(store: &Store, n: usize) {
     .unwrap();
 }
 
-/// `workers` workers claim 25 and complete each event, as the worker does, until `n` events
+/// `workers` workers claim 25 and settle each batch, as the worker does, until `n` events
 /// are processed between them.
 async fn claim_complete_n(store: &Store, workers: usize, n: usize) -> usize {
     let done = Arc::new(AtomicUsize::new(0));

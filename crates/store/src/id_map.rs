@@ -192,8 +192,8 @@ pub struct Written<'a> {
     pub field_data_hash: Option<&'a str>,
     /// The files the item now holds (`{field: value sent}`; `None`: not known).
     pub files: Option<&'a serde_json::Value>,
-    /// The record's last-modified time of the state written (`None`: not known; the time
-    /// recorded before is kept).
+    /// The record's last-modified time of the state written (`None`: not known). The stored
+    /// time never goes back: two writers racing on one record keep the later one.
     pub source_modified_at: Option<OffsetDateTime>,
 }
 
@@ -232,7 +232,7 @@ pub async fn mark_written(
             m::source_modified_at.eq(diesel::dsl::sql::<
                 diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
             >(
-                "coalesce(excluded.source_modified_at, id_map.source_modified_at)",
+                "greatest(excluded.source_modified_at, id_map.source_modified_at)",
             )),
         ))
         .returning(IdMapEntry::as_returning())

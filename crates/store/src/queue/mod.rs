@@ -34,7 +34,6 @@ pub use claim::{budget_opens_at, claim};
 pub use enqueue::{enqueue, enqueue_many, notify_workers};
 pub use settle::{
     Settled, Settlement, complete, dead_letter, extend_lease, extend_leases, fail, release, settle,
-    skip,
 };
 
 /// The channel enqueues notify (see [`notify_workers`] and [`crate::Listener`]).

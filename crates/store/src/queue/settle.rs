@@ -88,29 +88,6 @@ pub async fn complete(
     fenced(updated, id)
 }
 
-/// Finishes an event `worker` holds as `skipped`, with `reason` kept in `error`: nothing was
-/// written, and nothing needs to be (the record's item already holds a newer state).
-pub async fn skip(
-    conn: &mut AsyncPgConnection,
-    worker: &str,
-    id: EventId,
-    reason: &str,
-) -> Result<(), StoreError> {
-    let updated = diesel::update(
-        events::table
-            .filter(events::id.eq(id))
-            .filter(held_by(worker)),
-    )
-    .set((
-        finished(EventStatus::Skipped),
-        events::error.eq(reason),
-        events::error_detail.eq(None::<Value>),
-    ))
-    .execute(conn)
-    .await?;
-    fenced(updated, id)
-}
-
 /// Moves an event `worker` holds to `dead_letter`, keeping its error.
 pub async fn dead_letter(
     conn: &mut AsyncPgConnection,
@@ -336,6 +313,8 @@ pub async fn settle(
     let mut attempt = 0;
     loop {
         attempt += 1;
+        // One statement, no transaction of its own (one round trip): a race lost inside a
+        // caller's transaction would abort it, so the worker calls it outside one.
         let result: Result<Vec<SettledRow>, diesel::result::Error> = prepared(SETTLE_SQL)
             .bind::<Text, _>(worker)
             .bind::<Array<SqlUuid>, _>(ids.clone())

@@ -306,11 +306,13 @@ async fn a_batch_of_mixed_outcomes_is_recorded_in_one_statement() {
     );
     let dead = queue::get_event(&mut conn, ids[3]).await.unwrap().unwrap();
     assert_eq!(dead.error_detail, Some(json!({"status": 400})));
+    assert!(dead.processed_at.is_some() && dead.duration_ms.is_some());
     let skipped = queue::get_event(&mut conn, ids[4]).await.unwrap().unwrap();
     assert_eq!(
         skipped.error.as_deref(),
         Some("older than the state already written")
     );
+    assert!(skipped.processed_at.is_some() && skipped.duration_ms.is_some());
 }
 
 #[tokio::test]
@@ -346,4 +348,39 @@ async fn a_batch_with_one_lease_taken_over_records_the_others_and_refuses_that_o
         (e.status, e.locked_by.as_deref()),
         (EventStatus::Processing, Some("w2"))
     );
+}
+
+#[tokio::test]
+async fn a_pull_given_back_while_another_pull_waits_is_skipped_by_the_batch() {
+    let db = TestDb::new().await;
+    let store = common::store(&db, 2).await;
+    let mut conn = store.get().await.unwrap();
+    let connection = common::connection(&mut conn).await;
+    let first = queue::enqueue(&mut conn, &NewEvent::pull(connection, "wh", "p1"))
+        .await
+        .unwrap()
+        .id();
+    let claimed = queue::claim(&mut conn, "w", 10, LEASE).await.unwrap();
+    assert_eq!(
+        claimed.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![first]
+    );
+    // A new notification queues the next pull while the first is in flight.
+    let second = queue::enqueue(&mut conn, &NewEvent::pull(connection, "wh", "p2"))
+        .await
+        .unwrap()
+        .id();
+    let outcomes = vec![(
+        first,
+        queue::Settlement::Release {
+            why: Some(("the SmartSuite budget is spent".into(), None)),
+            retry_after: None,
+        },
+    )];
+    let settled = queue::settle(&mut conn, "w", &outcomes).await.unwrap();
+    // The waiting pull reads from the same cursor: the first is skipped, not queued twice.
+    assert_eq!(settled.status(first), Some(EventStatus::Skipped));
+    assert_eq!(status_of(&mut conn, second).await, EventStatus::Queued);
+    let skipped = queue::get_event(&mut conn, first).await.unwrap().unwrap();
+    assert!(skipped.processed_at.is_some());
 }
