@@ -2,6 +2,7 @@
 
 mod compat;
 mod convert;
+mod date_pattern;
 mod document;
 mod hash;
 mod mapping;
