@@ -1,7 +1,7 @@
-//! A connection's health (last success, error streak, last error) and its daily analytics,
+//! A connection's health (last success, error streak, last error) and its day's Webflow calls,
 //! updated once per connection and batch.
 
-use suiteflow_store::{ConnectionId, DailyCounts};
+use suiteflow_store::ConnectionId;
 use suiteflow_sync::{ConnectionContext, Outcome};
 use time::OffsetDateTime;
 
@@ -11,7 +11,9 @@ use crate::retry::RetrySchedule;
 use crate::runner::Worker;
 
 impl Worker {
-    /// Success resets the error streak; failures count and keep the message.
+    /// Success resets the error streak; failures count and keep the message. The day's
+    /// Webflow calls are added to `analytics_daily` (its event counts are kept by the database
+    /// as each event's status changes, so each event is counted once).
     pub(crate) async fn update_health(
         &self,
         ctx: &ConnectionContext,
@@ -19,32 +21,13 @@ impl Worker {
         webflow_calls: u32,
     ) {
         let id = ctx.id();
-        let mut counts = DailyCounts {
-            webflow_calls: i32::try_from(webflow_calls).unwrap_or(i32::MAX),
-            ..DailyCounts::default()
-        };
-        let now = OffsetDateTime::now_utc();
+        let mut succeeded = false;
         let mut last_error = None;
-        for Processed { event, outcome, .. } in processed {
+        for Processed { outcome, .. } in processed {
             match outcome {
-                Outcome::Done { .. } | Outcome::Recorded => {
-                    counts.succeeded += 1;
-                    let ms = (now - event.queued_at).whole_milliseconds();
-                    counts.total_duration_ms += i64::try_from(ms.max(0)).unwrap_or(i64::MAX);
-                }
-                Outcome::Failed(f) if counts_as_error(f) => {
-                    if f.kind() == suiteflow_sync::FailureKind::Permanent {
-                        counts.dead_lettered += 1;
-                    } else {
-                        counts.failed += 1;
-                    }
-                    last_error = Some(f.to_string());
-                }
-                Outcome::Skipped(_) => counts.skipped += 1,
-                Outcome::Failed(_) => {}
-            }
-            if event.attempts <= 1 {
-                counts.events_received += 1;
+                Outcome::Done { .. } | Outcome::Recorded => succeeded = true,
+                Outcome::Failed(f) if counts_as_error(f) => last_error = Some(f.to_string()),
+                Outcome::Skipped(_) | Outcome::Failed(_) => {}
             }
         }
         let mut conn = match self.store().get().await {
@@ -58,17 +41,18 @@ impl Worker {
             Some(message) => suiteflow_store::record_connection_error(&mut conn, id, message, None)
                 .await
                 .map(|_| ()),
-            None if counts.succeeded > 0 => {
-                suiteflow_store::record_connection_success(&mut conn, id).await
-            }
+            None if succeeded => suiteflow_store::record_connection_success(&mut conn, id).await,
             None => Ok(()),
         };
         if let Err(e) = health {
             tracing::warn!(connection_id = %id.0, error = %e, "could not update connection health");
         }
-        let today = OffsetDateTime::now_utc().date();
-        if let Err(e) = suiteflow_store::add_daily(&mut conn, id, today, counts).await {
-            tracing::warn!(connection_id = %id.0, error = %e, "could not update daily analytics");
+        if webflow_calls > 0 {
+            let today = OffsetDateTime::now_utc().date();
+            let calls = i32::try_from(webflow_calls).unwrap_or(i32::MAX);
+            if let Err(e) = suiteflow_store::add_webflow_calls(&mut conn, id, today, calls).await {
+                tracing::warn!(connection_id = %id.0, error = %e, "could not update daily analytics");
+            }
         }
     }
 

@@ -54,6 +54,14 @@ impl Report {
         }
     }
 
+    /// Nothing needed writing, for `reason`.
+    fn skipped(reason: String) -> Self {
+        Self {
+            failed: false,
+            ..Self::failure("skipped", tracing::Level::INFO, reason)
+        }
+    }
+
     fn failure(outcome: &'static str, level: tracing::Level, error: String) -> Self {
         Self {
             outcome,
@@ -95,6 +103,19 @@ impl Report {
             tracing::Level::WARN => line!(tracing::Level::WARN),
             _ => line!(tracing::Level::INFO),
         }
+    }
+}
+
+/// Says what the claim did with the events it found superseded (already stored as `skipped`):
+/// their line, in their own trace, and the `skipped` metric.
+pub(crate) fn report_superseded(events: &[suiteflow_store::Event]) {
+    let spans = Spans::new(events);
+    let now = OffsetDateTime::now_utc();
+    for event in events {
+        let _span = spans.of(event).entered();
+        let reason = event.error.clone().unwrap_or_else(|| "superseded".into());
+        Report::skipped(reason).log(event, (now - event.queued_at).as_seconds_f64());
+        crate::metrics::event("skipped");
     }
 }
 
@@ -149,10 +170,7 @@ impl Worker {
                     Settlement::Skip {
                         reason: reason.clone(),
                     },
-                    Report {
-                        failed: false,
-                        ..Report::failure("skipped", tracing::Level::INFO, reason)
-                    },
+                    Report::skipped(reason),
                 ),
                 Outcome::Failed(failure) => {
                     let (settlement, report) = failed(&failure, event.attempts, &schedule, now);

@@ -118,9 +118,9 @@ impl Worker {
     /// the `worker.completed` audit entry).
     async fn run_batch(&self) -> Result<Summary, StoreError> {
         let started = Instant::now();
-        let events = {
+        let claim = {
             let mut conn = self.store().get().await?;
-            suiteflow_store::queue::claim(
+            suiteflow_store::queue::claim_batch(
                 &mut conn,
                 &self.id,
                 self.settings.worker.batch_size,
@@ -128,6 +128,8 @@ impl Worker {
             )
             .await?
         };
+        crate::record::report_superseded(&claim.superseded);
+        let events = claim.events;
         let mut summary = Summary {
             processed: events.len() as u64,
             ..Summary::default()

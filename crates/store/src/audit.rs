@@ -54,19 +54,10 @@ pub async fn latest_audit(
         .optional()?)
 }
 
-/// Increments to one connection's counters for one day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DailyCounts {
-    pub events_received: i32,
-    pub succeeded: i32,
-    pub failed: i32,
-    pub dead_lettered: i32,
-    pub skipped: i32,
-    pub webflow_calls: i32,
-    pub total_duration_ms: i64,
-}
-
-/// A row of `analytics_daily`.
+/// A row of `analytics_daily`: one connection's day. Record events are counted once each, on
+/// the day they were received, in the outcome they have now, so
+/// `events_received = succeeded + failed + dead_lettered + skipped` (`failed`: still waiting
+/// for a retry). Pulls are counted apart. Webflow calls are counted on the day they are made.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = analytics_daily, check_for_backend(diesel::pg::Pg))]
 pub struct DailyAnalytics {
@@ -77,41 +68,32 @@ pub struct DailyAnalytics {
     pub failed: i32,
     pub dead_lettered: i32,
     pub skipped: i32,
+    /// Pull events (SmartSuite `ListEvents`), whatever their outcome.
+    pub pulls: i32,
     pub webflow_calls: i32,
+    /// Queued to written, summed over the `succeeded` events.
     pub total_duration_ms: i64,
 }
 
-/// Adds `counts` to the connection's counters for `day` (one upsert).
-pub async fn add_daily(
+/// Adds `calls` Webflow calls to the connection's counters for `day` (one upsert). The
+/// event counters are not written from here: a trigger counts each event once, in the outcome
+/// it has (migration `analytics_once`).
+pub async fn add_webflow_calls(
     conn: &mut AsyncPgConnection,
     connection_id: ConnectionId,
     day: Date,
-    counts: DailyCounts,
+    calls: i32,
 ) -> Result<(), StoreError> {
     use analytics_daily::dsl as a;
     diesel::insert_into(analytics_daily::table)
         .values((
             a::connection_id.eq(connection_id),
             a::day.eq(day),
-            a::events_received.eq(counts.events_received),
-            a::succeeded.eq(counts.succeeded),
-            a::failed.eq(counts.failed),
-            a::dead_lettered.eq(counts.dead_lettered),
-            a::skipped.eq(counts.skipped),
-            a::webflow_calls.eq(counts.webflow_calls),
-            a::total_duration_ms.eq(counts.total_duration_ms),
+            a::webflow_calls.eq(calls),
         ))
         .on_conflict((a::connection_id, a::day))
         .do_update()
-        .set((
-            a::events_received.eq(a::events_received + counts.events_received),
-            a::succeeded.eq(a::succeeded + counts.succeeded),
-            a::failed.eq(a::failed + counts.failed),
-            a::dead_lettered.eq(a::dead_lettered + counts.dead_lettered),
-            a::skipped.eq(a::skipped + counts.skipped),
-            a::webflow_calls.eq(a::webflow_calls + counts.webflow_calls),
-            a::total_duration_ms.eq(a::total_duration_ms + counts.total_duration_ms),
-        ))
+        .set(a::webflow_calls.eq(a::webflow_calls + calls))
         .execute(conn)
         .await?;
     Ok(())

@@ -24,7 +24,7 @@ mod types;
 mod webhooks;
 
 pub use audit::{
-    AuditEntry, DailyAnalytics, DailyCounts, add_daily, audit, daily_analytics, latest_audit,
+    AuditEntry, DailyAnalytics, add_webflow_calls, audit, daily_analytics, latest_audit,
 };
 pub use config::DatabaseConfig;
 pub use connections::{

@@ -38,6 +38,7 @@ diesel::table! {
         webflow_calls -> Int4,
         total_duration_ms -> Int8,
         updated_at -> Timestamptz,
+        pulls -> Int4,
     }
 }
 
@@ -142,6 +143,7 @@ diesel::table! {
         webhook_timestamp -> Nullable<Timestamptz>,
         trace_context -> Nullable<Jsonb>,
         error_detail -> Nullable<Jsonb>,
+        counted_as -> Nullable<EventStatus>,
     }
 }
 

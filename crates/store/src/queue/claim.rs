@@ -13,27 +13,49 @@ use crate::{EventStatus, StoreError};
 
 const CLAIM_SQL: &str = include_str!("claim.sql");
 
-/// Claims up to `n` events for `worker` with a lease of `lease`, in one statement: queued, failed-and-due, and processing-with-expired-lease events of active
-/// connections; never two events of one record in flight; superseded events become `skipped`.
-///
-/// Runs as one statement, or in a savepoint when the caller has a transaction open, so that a
-/// claim that loses a race to another claimer can be run again. When superseded events took up
-/// part of the batch, the claim looks further (another statement) so that an empty answer
-/// means nothing is claimable right now.
+/// Claims up to `n` events for `worker` with a lease of `lease`: queued, failed-and-due, and
+/// processing-with-expired-lease events of active connections; never two events of one record
+/// in flight; superseded events become `skipped`. See [`claim_batch`], which also tells which
+/// events were superseded.
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     worker: &str,
     n: u32,
     lease: Duration,
 ) -> Result<Vec<Event>, StoreError> {
+    Ok(claim_batch(conn, worker, n, lease).await?.events)
+}
+
+/// What a claim took, and what it finished on the way.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Claim {
+    /// The events leased to the worker (`processing`).
+    pub events: Vec<Event>,
+    /// Events the claim found superseded by a newer event of their record: already `skipped`,
+    /// with their reason in `error`; for the worker's log line and metric.
+    pub superseded: Vec<Event>,
+}
+
+/// [`claim`], in one statement, telling also which events it skipped as superseded.
+///
+/// Runs as one statement, or in a savepoint when the caller has a transaction open, so that a
+/// claim that loses a race to another claimer can be run again. When superseded events took up
+/// part of the batch, the claim looks further (another statement) so that an empty answer
+/// means nothing is claimable right now.
+pub async fn claim_batch(
+    conn: &mut AsyncPgConnection,
+    worker: &str,
+    n: u32,
+    lease: Duration,
+) -> Result<Claim, StoreError> {
+    let mut claim = Claim::default();
     if n == 0 {
-        return Ok(Vec::new());
+        return Ok(claim);
     }
     let lease_ms = duration_ms(lease);
-    let mut claimed: Vec<Event> = Vec::new();
     let mut attempt = 0;
     loop {
-        let want = i64::from(n) - claimed.len() as i64;
+        let want = i64::from(n) - claim.events.len() as i64;
         let statement = prepared(CLAIM_SQL)
             .bind::<Text, _>(worker)
             .bind::<Int8, _>(want)
@@ -50,16 +72,18 @@ pub async fn claim(
         };
         match result {
             Ok(rows) => {
-                let (mut taken, superseded): (Vec<Event>, Vec<Event>) = rows
+                let (mut taken, mut superseded): (Vec<Event>, Vec<Event>) = rows
                     .into_iter()
                     .partition(|e| e.status == EventStatus::Processing);
                 let exhausted =
                     (taken.len() + superseded.len()) < usize::try_from(want).unwrap_or(0);
-                claimed.append(&mut taken);
+                let more = !superseded.is_empty();
+                claim.events.append(&mut taken);
+                claim.superseded.append(&mut superseded);
                 // Superseded rows used up part of the batch: look further, unless the queue
                 // had nothing more to give.
-                if superseded.is_empty() || exhausted || claimed.len() >= n as usize {
-                    return Ok(claimed);
+                if !more || exhausted || claim.events.len() >= n as usize {
+                    return Ok(claim);
                 }
             }
             Err(e) if attempt + 1 < RACE_RETRIES && is_retryable_race(&e, IN_FLIGHT_INDEX) => {
@@ -69,9 +93,11 @@ pub async fn claim(
                     "claim lost a race to another claimer; claiming again"
                 );
             }
-            // What an earlier round claimed is committed: hand it out rather than leave it
-            // to the lease.
-            Err(_) if !claimed.is_empty() => return Ok(claimed),
+            // What an earlier round did is committed: hand it out rather than leave it to the
+            // lease.
+            Err(_) if !claim.events.is_empty() || !claim.superseded.is_empty() => {
+                return Ok(claim);
+            }
             Err(e) => return Err(e.into()),
         }
     }

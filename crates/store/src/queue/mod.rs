@@ -30,7 +30,7 @@ pub use admin::{
     dead_letter_ids, finished_per_minute, get_event, list_events, purge_finished,
     purge_finished_all, queue_stats, requeue,
 };
-pub use claim::{budget_opens_at, claim};
+pub use claim::{Claim, budget_opens_at, claim, claim_batch};
 pub use enqueue::{enqueue, enqueue_many, notify_workers};
 pub use settle::{
     Settled, Settlement, complete, dead_letter, extend_lease, extend_leases, fail, release, settle,

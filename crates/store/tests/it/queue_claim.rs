@@ -219,8 +219,13 @@ async fn a_record_is_claimed_once_it_has_been_quiet_for_the_sync_delay() {
         .id();
     age(&mut conn, first, 61).await;
     age(&mut conn, second, 30).await;
-    let claimed = queue::claim(&mut conn, "w", 10, LEASE).await.unwrap();
-    assert!(claimed.is_empty(), "{claimed:?}");
+    let claim = queue::claim_batch(&mut conn, "w", 10, LEASE).await.unwrap();
+    assert!(claim.events.is_empty(), "{claim:?}");
+    assert_eq!(
+        claim.superseded.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [first],
+        "the claim tells what it skipped"
+    );
     assert_eq!(
         status_of(&mut conn, first).await,
         EventStatus::Skipped,

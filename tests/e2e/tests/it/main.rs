@@ -2,6 +2,7 @@
 //! the worker, and the SmartSuite and Webflow stand-ins over loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
+mod analytics;
 mod budgets;
 mod connection_changes;
 mod failures;

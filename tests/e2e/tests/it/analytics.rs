@@ -1,0 +1,115 @@
+//! `analytics_daily` and `worker_events_total` count each event once, in the outcome it ends
+//! with, and pulls apart from record events.
+
+use serde_json::json;
+use suiteflow_store::{DailyAnalytics, EventStatus};
+
+use crate::support::*;
+
+/// (received, succeeded, failed, dead lettered, skipped, pulls) of today's row.
+async fn today(p: &Pipeline) -> (i32, i32, i32, i32, i32, i32) {
+    let store = p.store().await;
+    let mut conn = store.get().await.unwrap();
+    let today = time::OffsetDateTime::now_utc().date();
+    let days = suiteflow_store::daily_analytics(&mut conn, p.connection, today, today)
+        .await
+        .unwrap();
+    let [day]: [DailyAnalytics; 1] = days.try_into().expect("one row for today");
+    (
+        day.events_received,
+        day.succeeded,
+        day.failed,
+        day.dead_lettered,
+        day.skipped,
+        day.pulls,
+    )
+}
+
+/// The value of `worker_events_total{outcome="…"}` in this process (0 when never emitted).
+fn events_total(outcome: &str) -> u64 {
+    let rendered = worker::metrics::handle().render();
+    let prefix = format!(r#"worker_events_total{{outcome="{outcome}"}} "#);
+    rendered
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map_or(0, |n| n.trim().parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mixed_day_counts_each_event_once_in_its_final_outcome() {
+    // Two attempts, then the dead letter; retries 1 ms apart.
+    let p = Pipeline::start_with_retries(1, 2).await;
+    // A first record warms the connection (its schemas are read), so the faults below meet
+    // the writes.
+    p.accept_a_create("warm").await;
+    p.sync().await;
+    assert_eq!(today(&p).await, (1, 1, 0, 0, 0, 0));
+
+    // Superseded: two changes of one record before the worker claims; the older is skipped by
+    // the claim itself.
+    for (key, price) in [("s1", "1"), ("s2", "2")] {
+        let data = json!({"title": "Stool", "price": price});
+        p.accept("record_updated", "stool", data, key).await;
+    }
+    p.sync().await;
+    assert_eq!(today(&p).await, (3, 2, 0, 0, 1, 0));
+    assert_eq!(events_total("skipped"), 1, "the claim's skip is emitted");
+
+    // A 429: put back without an attempt, claimed again, written: received once.
+    p.wf.fail_next(1, 429);
+    p.accept_a_create("throttled").await;
+    p.worker.run_until_empty().await.unwrap();
+    let [event] = p.events_of("throttled").await.try_into().unwrap();
+    assert_eq!(event.status, EventStatus::Queued, "rescheduled");
+    assert_eq!(
+        today(&p).await,
+        (3, 2, 0, 0, 1, 0),
+        "a rescheduled event has no outcome yet"
+    );
+    p.make_due().await;
+    p.sync().await;
+    assert_eq!(today(&p).await, (4, 3, 0, 0, 1, 0));
+
+    // A failure is counted as failed while it waits for its retry, then moves to the dead
+    // letter it ends in.
+    p.wf.fail_next(100, 503);
+    p.accept_a_create("doomed").await;
+    p.worker.run_once().await.unwrap();
+    let [event] = p.events_of("doomed").await.try_into().unwrap();
+    assert_eq!(event.status, EventStatus::Failed);
+    assert_eq!(today(&p).await, (5, 3, 1, 0, 1, 0));
+    p.sync().await;
+    let [event] = p.events_of("doomed").await.try_into().unwrap();
+    assert_eq!(event.status, EventStatus::DeadLetter);
+    assert_eq!(today(&p).await, (5, 3, 0, 1, 1, 0));
+    p.wf.clear_faults();
+
+    // A pull: counted apart; the record event it queues is counted as any other.
+    p.register_smartsuite_webhook("analytics-token").await;
+    p.ss.insert_record(&p.table, json!({"title": "Bench", "price": "42"}));
+    assert!(p.wait_for_queued().await, "the ping did not queue a pull");
+    p.sync().await;
+    assert_eq!(today(&p).await, (6, 4, 0, 1, 1, 1));
+
+    // The dead letter replayed and written moves to succeeded; nothing is received again.
+    {
+        let store = p.store().await;
+        let mut conn = store.get().await.unwrap();
+        assert!(
+            suiteflow_store::queue::requeue(&mut conn, event.id)
+                .await
+                .unwrap()
+        );
+    }
+    p.sync().await;
+    assert_eq!(today(&p).await, (6, 5, 0, 0, 1, 1));
+
+    // The metric counts outcomes as they happen: the failed attempt and the dead letter both
+    // happened, as did the reschedule.
+    assert_eq!(events_total("skipped"), 1);
+    assert_eq!(events_total("rescheduled"), 1);
+    assert_eq!(events_total("failed"), 1);
+    assert_eq!(events_total("dead_letter"), 1);
+    // warm, stool, throttled, the pull, the pulled record, the replay.
+    assert_eq!(events_total("success"), 6);
+}
