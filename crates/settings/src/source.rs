@@ -39,6 +39,8 @@ pub const VARIABLES: &[&str] = &[
     "DASHBOARD_PASSWORD_HASH",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_SERVICE_NAME",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_TRACES_SAMPLER_ARG",
 ];
 
 /// The variable that names the TOML file.

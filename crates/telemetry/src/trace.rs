@@ -12,13 +12,13 @@ use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider, TracerProviderBuilder};
 use serde_json::Value;
 use tracing::Subscriber;
 use tracing_opentelemetry::{OpenTelemetryLayer, OpenTelemetrySpanExt as _};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::TelemetryError;
+use crate::{TelemetryError, TraceSampler};
 
 /// The W3C headers a trace context is made of.
 const FIELDS: [&str; 2] = ["traceparent", "tracestate"];
@@ -48,10 +48,12 @@ impl Drop for Telemetry {
 }
 
 /// An OTLP/HTTP (protobuf) exporter to `endpoint` + `/v1/traces`, as the OTLP specification
-/// builds the traces URL from `OTEL_EXPORTER_OTLP_ENDPOINT`, batching in the background.
+/// builds the traces URL from `OTEL_EXPORTER_OTLP_ENDPOINT`, batching in the background the
+/// spans of the traces `sampler` keeps.
 pub(crate) fn otlp_provider(
     endpoint: &url::Url,
     service: &str,
+    sampler: TraceSampler,
 ) -> Result<SdkTracerProvider, TelemetryError> {
     let traces = format!("{}/v1/traces", endpoint.as_str().trim_end_matches('/'));
     // The exporter's HTTP client is reqwest over rustls, which needs its crypto provider
@@ -62,14 +64,34 @@ pub(crate) fn otlp_provider(
         .with_endpoint(traces)
         .build()
         .map_err(|e| TelemetryError::Exporter(e.to_string()))?;
-    Ok(SdkTracerProvider::builder()
+    Ok(provider_builder(service, sampler)
         .with_batch_exporter(exporter)
+        .build())
+}
+
+/// A tracer provider for `service` that samples with `sampler`, still without an exporter.
+pub(crate) fn provider_builder(service: &str, sampler: TraceSampler) -> TracerProviderBuilder {
+    SdkTracerProvider::builder()
+        .with_sampler(sdk_sampler(sampler))
         .with_resource(
             Resource::builder()
                 .with_service_name(service.to_string())
                 .build(),
         )
-        .build())
+}
+
+fn sdk_sampler(sampler: TraceSampler) -> Sampler {
+    let parent_based = |root: Sampler| Sampler::ParentBased(Box::new(root));
+    match sampler {
+        TraceSampler::AlwaysOn => Sampler::AlwaysOn,
+        TraceSampler::AlwaysOff => Sampler::AlwaysOff,
+        TraceSampler::TraceIdRatio(ratio) => Sampler::TraceIdRatioBased(ratio),
+        TraceSampler::ParentBasedAlwaysOn => parent_based(Sampler::AlwaysOn),
+        TraceSampler::ParentBasedAlwaysOff => parent_based(Sampler::AlwaysOff),
+        TraceSampler::ParentBasedTraceIdRatio(ratio) => {
+            parent_based(Sampler::TraceIdRatioBased(ratio))
+        }
+    }
 }
 
 /// The `tracing` layer that turns spans into OpenTelemetry spans of `provider`.
