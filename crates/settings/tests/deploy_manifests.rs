@@ -1,17 +1,20 @@
 //! The Kubernetes manifests under `deploy/k8s` name only real settings ([`VARIABLES`]), give
-//! every workload the required ones (and each of [`REQUIRED_BY`] its own), and set the values this crate knows how to check to valid
-//! values.
+//! every workload the required ones (and each of [`REQUIRED_BY`] its own), and set the values
+//! this crate knows how to check to valid values.
 //!
-//! The manifests are read with a small line scanner rather than a YAML library: it understands
-//! the block style they are written in (`kind:`, `metadata.name`, `data:`/`stringData:`, `env:`,
-//! `envFrom:` with `configMapRef`/`secretRef`, KEDA's `secretTargetRef`), and refuses the flow
-//! style (`env: [...]`) it could not read, so nothing is skipped silently. Rendering and schema
+//! Every document of every YAML file is parsed; what is read from it: `kind`, `metadata.name`,
+//! the `data`/`stringData` of ConfigMaps and Secrets, the `env` and `envFrom` of every container
+//! (and init container) wherever a document holds `containers`, and the `secretTargetRef` of
+//! KEDA's TriggerAuthentication. A file that is not YAML, or one of these parts in a shape
+//! Kubernetes would refuse, is a problem rather than something skipped. Rendering and schema
 //! validation are `scripts/check-deploy.sh`'s job.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
+use serde_norway::Value;
 use suiteflow_settings::parts::{ApiBases, PublicUrl, RetryConfig};
 use suiteflow_settings::{Reader, Source, VARIABLES, boolean, socket_addr};
 
@@ -28,126 +31,45 @@ fn manifests_dir() -> PathBuf {
 }
 
 /// One YAML document of one file.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Doc {
     file: PathBuf,
     kind: String,
     name: String,
-    lines: Vec<String>,
+    value: Value,
 }
 
 impl Doc {
     fn label(&self) -> String {
         format!("{} {} ({})", self.kind, self.name, self.file.display())
     }
-}
 
-fn indent(line: &str) -> usize {
-    line.len() - line.trim_start().len()
-}
-
-fn is_blank(line: &str) -> bool {
-    let t = line.trim();
-    t.is_empty() || t.starts_with('#')
-}
-
-/// The text after `key:` on a line, unquoted, without a trailing comment.
-fn value_of<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let rest = line.trim_start().trim_start_matches("- ").trim_start();
-    let rest = rest.strip_prefix(key)?.strip_prefix(':')?;
-    let rest = rest.split(" #").next().unwrap_or_default().trim();
-    Some(rest.trim_matches(|c| c == '"' || c == '\''))
-}
-
-/// The lines nested under the line at `at` (deeper indented, or list items at its indent).
-fn block(lines: &[String], at: usize) -> Vec<&str> {
-    let base = indent(&lines[at]);
-    let mut out = Vec::new();
-    for line in &lines[at + 1..] {
-        if is_blank(line) {
-            continue;
-        }
-        let i = indent(line);
-        if i > base || (i == base && line.trim_start().starts_with("- ")) {
-            out.push(line.as_str());
-        } else {
-            break;
-        }
-    }
-    out
-}
-
-/// The keys of a map block (its direct children).
-fn map_keys(block: &[&str]) -> Vec<String> {
-    let Some(first) = block.first() else {
-        return Vec::new();
-    };
-    let level = indent(first);
-    block
-        .iter()
-        .filter(|l| indent(l) == level)
-        .filter_map(|l| {
-            l.trim()
-                .split_once(':')
-                .map(|(k, _)| k.trim_matches('"').to_string())
-        })
-        .collect()
-}
-
-/// The `name` of each item of a list block, whether on the dash line or the next ones.
-fn item_names(block: &[&str]) -> Vec<String> {
-    let Some(first) = block.iter().find(|l| l.trim_start().starts_with("- ")) else {
-        return Vec::new();
-    };
-    let level = indent(first);
-    let mut names = Vec::new();
-    for line in block {
-        let i = indent(line);
-        let dash = line.trim_start().starts_with("- ");
-        if ((i == level && dash) || i == level + 2)
-            && let Some(name) = value_of(line, "name")
-        {
-            names.push(name.to_string());
-        }
-    }
-    names
-}
-
-fn split_docs(file: &Path, text: &str) -> Vec<Doc> {
-    let mut docs = vec![Doc {
-        file: file.to_path_buf(),
-        ..Doc::default()
-    }];
-    for line in text.lines() {
-        if line.trim_end() == "---" {
-            docs.push(Doc {
-                file: file.to_path_buf(),
-                ..Doc::default()
-            });
-            continue;
-        }
-        if let Some(doc) = docs.last_mut() {
-            doc.lines.push(line.to_string());
-        }
-    }
-    for doc in &mut docs {
-        let mut in_metadata = false;
-        for line in &doc.lines {
-            if indent(line) == 0 && !is_blank(line) {
-                in_metadata = line.trim_end() == "metadata:";
-                if let Some(kind) = value_of(line, "kind") {
-                    doc.kind = kind.to_string();
-                }
-            } else if in_metadata
-                && indent(line) == 2
-                && let Some(name) = value_of(line, "name")
-            {
-                doc.name = name.to_string();
+    /// The top-level mapping `key` (`data`, `stringData`) as its entries; a value of another
+    /// shape, a key or an entry that is not a string, is a problem.
+    fn string_map(&self, key: &str, problems: &mut Vec<String>) -> Vec<(String, String)> {
+        let Some(value) = self.value.get(key) else {
+            return Vec::new();
+        };
+        let Some(map) = value.as_mapping() else {
+            problems.push(format!("{}: {key} is not a mapping", self.label()));
+            return Vec::new();
+        };
+        let mut entries = Vec::new();
+        for (k, v) in map {
+            match (k.as_str(), v.as_str()) {
+                (Some(k), Some(v)) => entries.push((k.to_string(), v.to_string())),
+                (Some(k), None) => problems.push(format!(
+                    "{}: {key}.{k} is not a string (quote it)",
+                    self.label()
+                )),
+                (None, _) => problems.push(format!(
+                    "{}: {key} has a key that is not a string",
+                    self.label()
+                )),
             }
         }
+        entries
     }
-    docs.retain(|d| !d.kind.is_empty());
-    docs
 }
 
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -167,7 +89,42 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn read_docs(root: &Path) -> Vec<Doc> {
+/// The documents of one file that have a `kind`, in order; a document that does not parse is a
+/// problem (and ends the file: the parser cannot find the next one).
+fn parse_docs(file: &Path, text: &str, problems: &mut Vec<String>) -> Vec<Doc> {
+    let mut docs = Vec::new();
+    for document in serde_norway::Deserializer::from_str(text) {
+        let value = match Value::deserialize(document) {
+            Ok(value) => value,
+            Err(e) => {
+                problems.push(format!("{}: not valid YAML: {e}", file.display()));
+                break;
+            }
+        };
+        let text_at = |path: &[&str]| {
+            path.iter()
+                .try_fold(&value, |v, key| v.get(key))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let kind = text_at(&["kind"]);
+        if kind.is_empty() {
+            continue;
+        }
+        let name = text_at(&["metadata", "name"]);
+        docs.push(Doc {
+            file: file.to_path_buf(),
+            kind,
+            name,
+            value,
+        });
+    }
+    docs
+}
+
+/// Every document under `root`, files in name order.
+fn read_docs(root: &Path, problems: &mut Vec<String>) -> Vec<Doc> {
     let mut files = Vec::new();
     yaml_files(root, &mut files);
     files.sort();
@@ -176,12 +133,46 @@ fn read_docs(root: &Path) -> Vec<Doc> {
         .flat_map(|f| {
             let text =
                 fs::read_to_string(f).unwrap_or_else(|e| panic!("reading {}: {e}", f.display()));
-            split_docs(f.strip_prefix(root).unwrap_or(f), &text)
+            parse_docs(f.strip_prefix(root).unwrap_or(f), &text, problems)
         })
         .collect()
 }
 
-/// What one workload (a document with `containers:`) gets: variables set one by one, and the
+/// The parts of a container (or init container) this test reads; the rest is ignored.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Container {
+    #[serde(default)]
+    env: Vec<EnvVar>,
+    #[serde(default)]
+    env_from: Vec<EnvFrom>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EnvVar {
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EnvFrom {
+    config_map_ref: Option<Reference>,
+    secret_ref: Option<Reference>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Reference {
+    name: Option<String>,
+}
+
+/// One entry of a TriggerAuthentication's `spec.secretTargetRef`.
+#[derive(Debug, Deserialize)]
+struct SecretTarget {
+    name: String,
+    key: String,
+}
+
+/// What one workload (a document with `containers`) gets: variables set one by one, and the
 /// ConfigMaps and Secrets it takes whole.
 #[derive(Debug, Default)]
 struct Workload {
@@ -190,27 +181,64 @@ struct Workload {
     secrets: Vec<String>,
 }
 
+/// The container lists anywhere in `value` (a pod template's, a CronJob's, a bare pod's), and
+/// whether one of them is a `containers` list.
+fn container_lists<'a>(value: &'a Value, lists: &mut Vec<(&'a str, &'a Value)>) -> bool {
+    let mut found = false;
+    match value {
+        Value::Mapping(map) => {
+            for (k, v) in map {
+                match k.as_str() {
+                    Some(key @ ("containers" | "initContainers")) => {
+                        found |= key == "containers";
+                        lists.push((key, v));
+                    }
+                    _ => found |= container_lists(v, lists),
+                }
+            }
+        }
+        Value::Sequence(items) => {
+            for item in items {
+                found |= container_lists(item, lists);
+            }
+        }
+        Value::Tagged(tagged) => found |= container_lists(&tagged.value, lists),
+        _ => {}
+    }
+    found
+}
+
 fn workload(doc: &Doc, problems: &mut Vec<String>) -> Option<Workload> {
-    let lines = &doc.lines;
-    if !lines.iter().any(|l| l.trim() == "containers:") {
+    let mut lists = Vec::new();
+    if !container_lists(&doc.value, &mut lists) {
         return None;
     }
     let mut w = Workload::default();
-    for (at, line) in lines.iter().enumerate() {
-        let t = line.trim().trim_start_matches("- ");
-        if (t.starts_with("env:") || t.starts_with("envFrom:")) && t.contains('[') {
-            problems.push(format!("{}: write `{t}` in block style", doc.label()));
-        } else if t == "env:" {
-            w.env.extend(item_names(&block(lines, at)));
-        } else if t == "configMapRef:" || t == "secretRef:" {
-            let name = block(lines, at)
-                .iter()
-                .find_map(|l| value_of(l, "name"))
-                .map(String::from);
-            match (t, name) {
-                (_, None) => problems.push(format!("{}: {t} without a name", doc.label())),
-                ("configMapRef:", Some(n)) => w.config_maps.push(n),
-                (_, Some(n)) => w.secrets.push(n),
+    for (key, list) in lists {
+        let containers: Vec<Container> = match serde_norway::from_value(list.clone()) {
+            Ok(containers) => containers,
+            Err(e) => {
+                problems.push(format!("{}: {key} cannot be read: {e}", doc.label()));
+                continue;
+            }
+        };
+        for container in containers {
+            w.env.extend(container.env.into_iter().map(|var| var.name));
+            for from in container.env_from {
+                match (from.config_map_ref, from.secret_ref) {
+                    (Some(Reference { name: Some(n) }), None) => w.config_maps.push(n),
+                    (None, Some(Reference { name: Some(n) })) => w.secrets.push(n),
+                    (Some(Reference { name: None }), None) => {
+                        problems.push(format!("{}: configMapRef without a name", doc.label()));
+                    }
+                    (None, Some(Reference { name: None })) => {
+                        problems.push(format!("{}: secretRef without a name", doc.label()));
+                    }
+                    _ => problems.push(format!(
+                        "{}: an envFrom entry needs exactly one of configMapRef and secretRef",
+                        doc.label()
+                    )),
+                }
             }
         }
     }
@@ -220,8 +248,8 @@ fn workload(doc: &Doc, problems: &mut Vec<String>) -> Option<Workload> {
 /// Every problem with the manifests under `root`, one line each.
 fn check(root: &Path) -> Vec<String> {
     let valid: BTreeSet<&str> = VARIABLES.iter().chain(ALSO_ALLOWED).copied().collect();
-    let docs = read_docs(root);
     let mut problems = Vec::new();
+    let docs = read_docs(root, &mut problems);
 
     // ConfigMaps and Secrets by name; patches of the same name add keys to the same entry.
     let mut config_maps: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
@@ -233,10 +261,12 @@ fn check(root: &Path) -> Vec<String> {
             _ => continue,
         };
         let keys = target.entry(doc.name.as_str()).or_default();
-        for (at, line) in doc.lines.iter().enumerate() {
-            if indent(line) == 0 && matches!(line.trim_end(), "data:" | "stringData:") {
-                keys.extend(map_keys(&block(&doc.lines, at)));
-            }
+        for part in ["data", "stringData"] {
+            keys.extend(
+                doc.string_map(part, &mut problems)
+                    .into_iter()
+                    .map(|(k, _)| k),
+            );
         }
     }
 
@@ -244,13 +274,33 @@ fn check(root: &Path) -> Vec<String> {
     for doc in &docs {
         // KEDA reads settings straight from the Secret (the database URL for its scaler).
         if doc.kind == "TriggerAuthentication" {
-            for line in &doc.lines {
-                if let Some(key) = value_of(line, "key") {
-                    if !secrets.values().any(|keys| keys.contains(key)) {
-                        problems.push(format!("{}: key {key} is in no Secret", doc.label()));
-                    }
-                    if !valid.contains(key) {
-                        problems.push(format!("{}: {key} is not a suiteflow setting", doc.label()));
+            let targets = doc
+                .value
+                .get("spec")
+                .and_then(|spec| spec.get("secretTargetRef"))
+                .cloned()
+                .map(serde_norway::from_value::<Vec<SecretTarget>>)
+                .transpose();
+            match targets {
+                Err(e) => problems.push(format!(
+                    "{}: secretTargetRef cannot be read: {e}",
+                    doc.label()
+                )),
+                Ok(targets) => {
+                    for SecretTarget { name, key } in targets.unwrap_or_default() {
+                        match secrets.get(name.as_str()) {
+                            None => problems
+                                .push(format!("{}: Secret {name} is in no manifest", doc.label())),
+                            Some(keys) if !keys.contains(&key) => problems.push(format!(
+                                "{}: key {key} is not in Secret {name}",
+                                doc.label()
+                            )),
+                            Some(_) => {}
+                        }
+                        if !valid.contains(key.as_str()) {
+                            problems
+                                .push(format!("{}: {key} is not a suiteflow setting", doc.label()));
+                        }
                     }
                 }
             }
@@ -309,21 +359,15 @@ fn check(root: &Path) -> Vec<String> {
     problems
 }
 
-/// The values of every ConfigMap, as an environment.
+/// The values of every ConfigMap's `data`, in document order, as an environment.
 fn config_map_values(root: &Path) -> Vec<(String, String)> {
-    let mut env = Vec::new();
-    for doc in read_docs(root).iter().filter(|d| d.kind == "ConfigMap") {
-        for (at, line) in doc.lines.iter().enumerate() {
-            if indent(line) == 0 && line.trim_end() == "data:" {
-                for entry in block(&doc.lines, at) {
-                    if let Some((key, _)) = entry.trim().split_once(':') {
-                        let value = value_of(entry, key).unwrap_or_default();
-                        env.push((key.to_string(), value.to_string()));
-                    }
-                }
-            }
-        }
-    }
+    let mut problems = Vec::new();
+    let env = read_docs(root, &mut problems)
+        .iter()
+        .filter(|d| d.kind == "ConfigMap")
+        .flat_map(|d| d.string_map("data", &mut problems))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
     env
 }
 
@@ -336,7 +380,7 @@ fn manifests_name_only_settings_and_give_every_workload_the_required_ones() {
 #[test]
 fn every_workload_with_settings_of_its_own_is_in_the_manifests() {
     // Otherwise a renamed workload would silently escape REQUIRED_BY.
-    let docs = read_docs(&manifests_dir());
+    let docs = read_docs(&manifests_dir(), &mut Vec::new());
     for (name, _) in REQUIRED_BY {
         assert!(
             docs.iter()
@@ -488,7 +532,7 @@ fn a_workload_without_its_own_required_setting_fails_the_check() {
 }
 
 #[test]
-fn a_reference_to_an_unknown_secret_or_flow_style_env_fails_the_check() {
+fn a_reference_to_an_unknown_secret_fails_the_check() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.yaml", &format!("{DEPLOYMENT}---\n{CONFIG}"));
     let problems = check(dir.path()).join("\n");
@@ -500,10 +544,128 @@ fn a_reference_to_an_unknown_secret_or_flow_style_env_fails_the_check() {
         problems.contains("required setting DATABASE_URL is missing"),
         "{problems}"
     );
+}
 
-    let flow = DEPLOYMENT.replace("          env:\n", "          env: [{name: X, value: y}]\n");
-    write(dir.path(), "a.yaml", &format!("{flow}---\n{CONFIG}"));
+/// [`DEPLOYMENT`] in flow style, with a comment, an init container and a misspelt variable.
+const FLOW_DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  template:
+    spec:
+      containers:
+        - name: app # the only one
+          image: suiteflow
+          envFrom: [{configMapRef: {name: config}}, {secretRef: {name: secrets}}]
+          env: [{name: OTEL_SERVICE_NAME, value: app}, {name: \"LOG_LEVL\", value: debug}]
+      initContainers:
+        - {name: init, image: suiteflow, env: [{name: BOGUS_INIT, value: x}]}
+";
+
+#[test]
+fn any_yaml_style_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.yaml",
+        &format!("{FLOW_DEPLOYMENT}---\n{CONFIG}"),
+    );
     write(dir.path(), "secret.yaml", SECRET);
-    let problems = check(dir.path()).join("\n");
-    assert!(problems.contains("block style"), "{problems}");
+    assert_eq!(
+        check(dir.path()),
+        vec![
+            "Deployment app (a.yaml): env LOG_LEVL is not a suiteflow setting",
+            "Deployment app (a.yaml): env BOGUS_INIT is not a suiteflow setting",
+        ]
+    );
+}
+
+#[test]
+fn what_kubernetes_would_refuse_fails_the_check_instead_of_being_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "secret.yaml", SECRET);
+    for (deployment, config, expected) in [
+        (
+            // An env entry without its name.
+            DEPLOYMENT.replace(
+                "            - name: OTEL_SERVICE_NAME\n              value: app\n",
+                "            - value: app\n",
+            ),
+            CONFIG.to_string(),
+            "containers cannot be read",
+        ),
+        (
+            DEPLOYMENT.replace(
+                "                name: secrets\n",
+                "                optional: true\n",
+            ),
+            CONFIG.to_string(),
+            "secretRef without a name",
+        ),
+        (
+            DEPLOYMENT.to_string(),
+            format!("{CONFIG}  PRETTY_LOGS: false\n"),
+            "data.PRETTY_LOGS is not a string",
+        ),
+        (
+            DEPLOYMENT.to_string(),
+            format!("{CONFIG}  - nonsense\n"),
+            "not valid YAML",
+        ),
+    ] {
+        write(dir.path(), "a.yaml", &format!("{deployment}---\n{config}"));
+        let problems = check(dir.path()).join("\n");
+        assert!(problems.contains(expected), "{expected}:\n{problems}");
+    }
+}
+
+const TRIGGER_AUTHENTICATION: &str = "apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata:
+  name: postgres
+spec:
+  secretTargetRef:
+    - parameter: connection
+      name: secrets
+      key: DATABASE_URL
+";
+
+#[test]
+fn keda_reads_only_settings_the_secret_has() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.yaml", &format!("{DEPLOYMENT}---\n{CONFIG}"));
+    write(dir.path(), "secret.yaml", SECRET);
+    write(dir.path(), "keda.yaml", TRIGGER_AUTHENTICATION);
+    assert_eq!(check(dir.path()), Vec::<String>::new());
+
+    let label = "TriggerAuthentication postgres (keda.yaml)";
+    for (from, to, expected) in [
+        (
+            "key: DATABASE_URL",
+            "key: DATA_ENCRYPTION_KEY_PREVIOUS",
+            vec![format!(
+                "{label}: key DATA_ENCRYPTION_KEY_PREVIOUS is not in Secret secrets"
+            )],
+        ),
+        (
+            "key: DATABASE_URL",
+            "key: PGPASSWORD",
+            vec![
+                format!("{label}: key PGPASSWORD is not in Secret secrets"),
+                format!("{label}: PGPASSWORD is not a suiteflow setting"),
+            ],
+        ),
+        (
+            "name: secrets",
+            "name: other",
+            vec![format!("{label}: Secret other is in no manifest")],
+        ),
+    ] {
+        write(
+            dir.path(),
+            "keda.yaml",
+            &TRIGGER_AUTHENTICATION.replace(from, to),
+        );
+        assert_eq!(check(dir.path()), expected, "{to}");
+    }
 }
