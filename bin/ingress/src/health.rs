@@ -46,7 +46,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
 async fn checks(state: &AppState) -> Result<Value, suiteflow_store::StoreError> {
     let mut conn = state.store.get().await?;
     let queue = suiteflow_store::queue::queue_stats(&mut conn).await?;
-    let worker_run = suiteflow_store::latest_audit(&mut conn, "worker.completed").await?;
+    let worker_seen = suiteflow_store::worker_last_seen(&mut conn).await?;
     let by_status = suiteflow_store::count_connections_by_status(&mut conn).await?;
     let connections: Map<String, Value> = by_status
         .into_iter()
@@ -56,7 +56,9 @@ async fn checks(state: &AppState) -> Result<Value, suiteflow_store::StoreError> 
         "database": "connected",
         "queueDepth": queue.depth,
         "oldestEventAge": queue.oldest_age.map_or(0, |age| age.as_secs()),
-        "workerLastRun": worker_run.and_then(|entry| entry.created_at.format(&Rfc3339).ok()),
+        // The newest worker heartbeat: written every few seconds by a running worker, idle or
+        // not.
+        "workerLastRun": worker_seen.and_then(|at| at.format(&Rfc3339).ok()),
         "connections": connections,
     }))
 }

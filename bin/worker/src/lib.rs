@@ -2,6 +2,7 @@
 
 mod app;
 mod health;
+mod heartbeat;
 mod maintenance;
 pub mod metrics;
 mod process;
@@ -12,5 +13,6 @@ pub mod settings;
 mod spans;
 
 pub use app::Application;
+pub use heartbeat::HEARTBEAT_INTERVAL;
 pub use runner::{Summary, Worker};
 pub use settings::Settings;

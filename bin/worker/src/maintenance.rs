@@ -1,4 +1,5 @@
-//! Housekeeping, one worker at a time (by lock): purge finished events past retention, queue a
+//! Housekeeping, one worker at a time (by lock): purge finished events and audit entries past
+//! their retention, forget workers unseen for a day, queue a
 //! keep-alive pull for every SmartSuite webhook not pulled for a day (SmartSuite expires a
 //! webhook that is not read for 7 days; paused connections and connections in error included),
 //! check (and repair) the SmartSuite webhooks due for a check, and forget expired SmartSuite
@@ -17,6 +18,10 @@ const KEEP_ALIVE_EVERY: time::Duration = time::Duration::days(1);
 /// Webhooks checked per maintenance run (a run every minute): the checks of many connections
 /// spread over several runs.
 const WEBHOOK_CHECKS_PER_RUN: i64 = 10;
+/// A worker whose heartbeat is older than this is gone: its row is removed.
+const FORGET_WORKERS_AFTER: time::Duration = time::Duration::days(1);
+/// Rows deleted per statement by the purges.
+const PURGE_BATCH: u32 = 1000;
 
 impl Worker {
     pub async fn maintenance(&self) -> Result<(), StoreError> {
@@ -28,14 +33,22 @@ impl Worker {
         {
             return Ok(());
         }
+        let now = OffsetDateTime::now_utc();
         let retention = time::Duration::days(i64::from(self.settings.worker.retention_days));
         let purged = suiteflow_store::queue::purge_finished_all(
             &mut conn,
-            OffsetDateTime::now_utc() - retention,
-            1000,
+            now - retention,
+            PURGE_BATCH,
             false,
         )
         .await?;
+        let audit_retention =
+            time::Duration::days(i64::from(self.settings.worker.audit_retention_days));
+        let audit_purged =
+            suiteflow_store::purge_audit(&mut conn, now - audit_retention, PURGE_BATCH).await?;
+        let workers_forgotten =
+            suiteflow_store::forget_workers_unseen_since(&mut conn, now - FORGET_WORKERS_AFTER)
+                .await?;
         let due = suiteflow_store::connections_due_for_keep_alive(
             &mut conn,
             OffsetDateTime::now_utc() - KEEP_ALIVE_EVERY,
@@ -66,9 +79,17 @@ impl Worker {
         let checked = self.check_webhooks(&due).await;
         let mut conn = self.store().get().await?;
         suiteflow_store::release_lock(&mut conn, MAINTENANCE_LOCK, &self.id).await?;
-        if purged > 0 || !pulls.is_empty() || expired_urls > 0 || checked > 0 {
+        if purged > 0
+            || audit_purged > 0
+            || workers_forgotten > 0
+            || !pulls.is_empty()
+            || expired_urls > 0
+            || checked > 0
+        {
             tracing::info!(
                 purged,
+                audit_purged,
+                workers_forgotten,
                 keep_alive_pulls = pulls.len(),
                 expired_urls,
                 webhooks_checked = checked,

@@ -11,6 +11,7 @@ use suiteflow_sync::{ClientOptions, Connector, Engine};
 use tokio::sync::watch;
 
 use crate::Settings;
+use crate::heartbeat::Heartbeat;
 use crate::spans::Spans;
 
 /// How long the loop sleeps without a notification before it polls anyway.
@@ -50,6 +51,7 @@ pub struct Worker {
     pub(crate) engine: Engine,
     pub(crate) settings: Settings,
     pub(crate) id: String,
+    pub(crate) heartbeat: Heartbeat,
 }
 
 impl Worker {
@@ -62,10 +64,17 @@ impl Worker {
         );
         let connector = Connector::new(settings.keys.clone(), settings.api.clone());
         Self {
+            heartbeat: Heartbeat::new(store.clone(), id.clone(), host),
             engine: Engine::new(store, connector).with_schema_ttl(settings.worker.schema_ttl),
             settings,
             id,
         }
+    }
+
+    /// Writes the heartbeat every `every` instead of every five seconds, for tests.
+    pub fn with_heartbeat_every(mut self, every: Duration) -> Self {
+        self.heartbeat.every = every;
+        self
     }
 
     /// Shorter client timeouts and pauses, for tests.
@@ -89,13 +98,15 @@ impl Worker {
 
     /// Runs the maintenance that is due, claims one batch, processes it, records the outcomes
     /// and returns the summary with the queue's depth and oldest age after it
-    /// (`worker --once`).
+    /// (`worker --once`). The heartbeat is written when it starts and when it is done.
     pub async fn run_once(&self) -> Result<Summary, StoreError> {
+        self.heartbeat.beat().await;
         // A cron-run worker has no loop to run housekeeping: do what is due first.
         if let Err(e) = self.maintenance().await {
             tracing::warn!(error = %e, "maintenance failed");
         }
         let summary = self.run_batch().await?;
+        self.heartbeat.beat().await;
         Ok(summary.with_queue(self.observe_queue().await?))
     }
 
@@ -114,8 +125,8 @@ impl Worker {
         }
     }
 
-    /// Claims one batch, processes it and records the outcomes (and, when it claimed anything,
-    /// the `worker.completed` audit entry).
+    /// Claims one batch, processes it and records the outcomes; the heartbeat shows the batch
+    /// as in hand meanwhile.
     async fn run_batch(&self) -> Result<Summary, StoreError> {
         let started = Instant::now();
         let claim = {
@@ -137,6 +148,7 @@ impl Worker {
         if events.is_empty() {
             return Ok(summary);
         }
+        let _holding = self.heartbeat.hold(events.len());
         let spans = Spans::new(&events);
         let keeper = self.keep_leases(events.iter().map(|e| e.id).collect());
         let processed = self.process(events, &spans).await;
@@ -154,15 +166,6 @@ impl Worker {
             }
         }
         summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        // The queue's figures are not read per batch (see `observe_queue`), so not recorded.
-        let details = serde_json::json!({
-            "processed": summary.processed,
-            "succeeded": summary.succeeded,
-            "failed": summary.failed,
-            "durationMs": summary.duration_ms,
-        });
-        let mut conn = self.store().get().await?;
-        suiteflow_store::audit(&mut conn, &self.id, "worker.completed", None, &details).await?;
         Ok(summary)
     }
 
@@ -247,6 +250,7 @@ impl Worker {
             };
         let mut last_maintenance: Option<Instant> = None;
         let mut last_gauges: Option<Instant> = None;
+        let _heartbeat = self.heartbeat.keep();
         tracing::info!(worker = %self.id, "worker started");
         while !*stop.borrow() {
             if last_maintenance.is_none_or(|t| t.elapsed() >= MAINTENANCE_INTERVAL) {
@@ -295,7 +299,7 @@ impl Worker {
 }
 
 /// A task that is aborted when this is dropped (a tokio `JoinHandle` alone lets it run on).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+pub(crate) struct AbortOnDrop(pub(crate) tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {

@@ -35,6 +35,8 @@ pub struct WorkerConfig {
     pub metrics_addr: SocketAddr,
     /// `EVENT_RETENTION_DAYS`: how long finished events are kept.
     pub retention_days: u32,
+    /// `AUDIT_RETENTION_DAYS`: how long audit log entries (operator actions) are kept.
+    pub audit_retention_days: u32,
     /// `WEBHOOK_CHECK_INTERVAL_SECS`: how often each connection's SmartSuite webhook is checked
     /// (and repaired) by maintenance.
     pub webhook_check_interval: Duration,
@@ -72,6 +74,7 @@ impl WorkerConfig {
         let default_addr = SocketAddr::from(([0, 0, 0, 0], 9090));
         let metrics_addr = r.with_default("WORKER_METRICS_ADDR", default_addr, socket_addr);
         let retention = r.with_default("EVENT_RETENTION_DAYS", 7, integer_in(1..=3650));
+        let audit_retention = r.with_default("AUDIT_RETENTION_DAYS", 365, integer_in(1..=3650));
         let webhook_check =
             r.with_default("WEBHOOK_CHECK_INTERVAL_SECS", 3600, integer_in(5..=604_800));
         let schema_ttl = r.with_default("SCHEMA_TTL_SECS", 300, integer_in(1..=86_400));
@@ -81,6 +84,7 @@ impl WorkerConfig {
             lease: Duration::from_millis(lease?),
             metrics_addr: metrics_addr?,
             retention_days: u32::try_from(retention?).ok()?,
+            audit_retention_days: u32::try_from(audit_retention?).ok()?,
             webhook_check_interval: Duration::from_secs(webhook_check?),
             schema_ttl: Duration::from_secs(schema_ttl?),
         })

@@ -38,6 +38,7 @@ use crate::views::{
     components(schemas(
         Overview,
         Minute,
+        views::WorkerView,
         ConnectionSummary,
         ConnectionDetail,
         views::WebhookHealth,

@@ -10,6 +10,7 @@ use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use suiteflow_store::{Connection, ConnectionId, Mapping};
+use suiteflow_sync::admin::{self, Actor};
 use suiteflow_sync::backfill::{self, Applied, Counts, Plan, QueueAll, Queued};
 
 use crate::auth::see_other;
@@ -256,6 +257,9 @@ pub async fn start_planned(
             BATCH_SIZE,
         )
         .await;
+        if let Ok(applied) = &result {
+            audit(&state, id, "backfill.applied", applied).await;
+        }
         run.set(match result {
             Ok(applied) => Phase::Applied {
                 applied,
@@ -292,12 +296,24 @@ pub async fn queue(
             &mut |q| progress_run.set(Phase::Queueing(*q)),
         )
         .await;
+        if let Ok(queued) = &result {
+            audit(&state, id, "backfill.queued", queued).await;
+        }
         run.set(match result {
             Ok(queued) => Phase::Queued(queued),
             Err(e) => Phase::Failed(e.to_string()),
         });
     });
     Ok(see_other(&format!("/connections/{id}/backfill")))
+}
+
+/// Records a backfill carried out from the console in the audit log; a failure to record it
+/// is logged (the backfill is done either way).
+async fn audit(state: &AppState, id: ConnectionId, action: &str, what: &impl serde::Serialize) {
+    let details = serde_json::to_value(what).unwrap_or_default();
+    if let Err(e) = admin::record(state.store(), Actor::Console, action, Some(id), &details).await {
+        tracing::warn!(connection_id = %id.0, error = %e, "could not record the backfill in the audit log");
+    }
 }
 
 /// A new run for `id`, unless one is busy.

@@ -37,9 +37,42 @@ pub struct Overview {
     pub per_minute: Vec<Minute>,
     /// Connections by status.
     pub connections: BTreeMap<String, i64>,
-    /// When a worker last finished a batch.
+    /// When a worker was last seen (the newest heartbeat; a running worker writes one every
+    /// few seconds, idle or not).
     pub worker_last_run: Option<String>,
+    /// Every worker seen in the last day, the most recently seen first.
+    pub workers: Vec<WorkerView>,
     pub generated_at: String,
+}
+
+/// A worker, as its heartbeat shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerView {
+    /// Its name in an event's `lockedBy`.
+    pub id: String,
+    pub host: String,
+    pub started_at: String,
+    pub last_seen_at: String,
+    /// Seconds since its last heartbeat.
+    pub seen_seconds_ago: u64,
+    /// Events of the batch in hand (0: idle).
+    pub current_batch: i32,
+    pub batch_started_at: Option<String>,
+}
+
+impl WorkerView {
+    fn new(beat: suiteflow_store::WorkerBeat, now: OffsetDateTime) -> Self {
+        Self {
+            seen_seconds_ago: u64::try_from((now - beat.last_seen_at).whole_seconds()).unwrap_or(0),
+            id: beat.id,
+            host: beat.host,
+            started_at: rfc3339(beat.started_at),
+            last_seen_at: rfc3339(beat.last_seen_at),
+            current_batch: beat.current_batch,
+            batch_started_at: beat.batch_started_at.map(rfc3339),
+        }
+    }
 }
 
 /// Events finished in one minute, by outcome.
@@ -77,15 +110,19 @@ pub async fn overview(store: &Store) -> Result<Overview, Failed> {
         .into_iter()
         .map(|(status, n)| (status.as_str().to_string(), n))
         .collect();
-    let worker_last_run = suiteflow_store::latest_audit(&mut conn, "worker.completed")
-        .await?
-        .map(|entry| rfc3339(entry.created_at));
+    let workers = suiteflow_store::list_workers(&mut conn).await?;
+    let worker_last_run = workers.iter().map(|w| w.last_seen_at).max().map(rfc3339);
+    let workers = workers
+        .into_iter()
+        .map(|beat| WorkerView::new(beat, now))
+        .collect();
     Ok(Overview {
         queue_depth: queue.depth,
         oldest_event_age_seconds: queue.oldest_age.map(|d| d.as_secs()),
         per_minute: minutes(start, &finished),
         connections,
         worker_last_run,
+        workers,
         generated_at: rfc3339(now),
     })
 }

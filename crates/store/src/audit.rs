@@ -40,7 +40,7 @@ pub async fn audit(
         .await?)
 }
 
-/// The newest entry with `action` (e.g. the worker's last run for `/api/health`).
+/// The newest entry with `action`.
 pub async fn latest_audit(
     conn: &mut AsyncPgConnection,
     action: &str,
@@ -52,6 +52,31 @@ pub async fn latest_audit(
         .first(conn)
         .await
         .optional()?)
+}
+
+/// Deletes the audit entries older than `before` (retention), `batch` rows per statement so
+/// that no statement is long; returns how many.
+pub async fn purge_audit(
+    conn: &mut AsyncPgConnection,
+    before: OffsetDateTime,
+    batch: u32,
+) -> Result<usize, StoreError> {
+    let batch = batch.max(1);
+    let mut total = 0;
+    loop {
+        let deleted = diesel::sql_query(
+            "DELETE FROM audit_log WHERE id IN ( \
+                 SELECT id FROM audit_log WHERE created_at < $1 ORDER BY created_at LIMIT $2)",
+        )
+        .bind::<diesel::sql_types::Timestamptz, _>(before)
+        .bind::<diesel::sql_types::Int8, _>(i64::from(batch))
+        .execute(conn)
+        .await?;
+        total += deleted;
+        if deleted < batch as usize {
+            return Ok(total);
+        }
+    }
 }
 
 /// A row of `analytics_daily`: one connection's day. Record events are counted once each, on

@@ -22,9 +22,11 @@ mod secrets;
 pub mod schema;
 mod types;
 mod webhooks;
+mod workers;
 
 pub use audit::{
     AuditEntry, DailyAnalytics, add_webflow_calls, audit, daily_analytics, latest_audit,
+    purge_audit,
 };
 pub use config::DatabaseConfig;
 pub use connections::{
@@ -64,4 +66,7 @@ pub use pending_links::{Waiting, count_pending_links, set_pending_links, take_wa
 pub use webhooks::{
     WebhookCheck, WebhookHealth, WebhookStatus, record_webhook_check, webhook_check,
     webhook_health, webhooks_due_for_check,
+};
+pub use workers::{
+    Beat, WorkerBeat, forget_workers_unseen_since, heartbeat, list_workers, worker_last_seen,
 };

@@ -246,6 +246,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    workers (id) {
+        id -> Text,
+        host -> Text,
+        started_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        current_batch -> Int4,
+        batch_started_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(analytics_daily -> connections (connection_id));
 diesel::joinable!(audit_log -> connections (connection_id));
 diesel::joinable!(events -> connections (connection_id));
@@ -270,4 +281,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_buckets,
     rate_limits,
     webhook_checks,
+    workers,
 );

@@ -41,6 +41,21 @@ pub enum AdminError {
     Secret(String),
 }
 
+/// Records an operator's action that has no rule of its own here (a connection created or
+/// changed, a webhook registered, keys rotated, a backfill or mapping applied) in the audit
+/// log. `details` must not hold a secret.
+pub async fn record(
+    store: &Store,
+    actor: Actor,
+    action: &str,
+    connection: Option<ConnectionId>,
+    details: &serde_json::Value,
+) -> Result<(), AdminError> {
+    let mut conn = store.get().await?;
+    suiteflow_store::audit(&mut conn, actor.as_str(), action, connection, details).await?;
+    Ok(())
+}
+
 /// Pauses or resumes a connection (archived connections stay archived).
 pub async fn set_status(
     store: &Store,

@@ -102,10 +102,12 @@ pub struct Replaced {
 
 /// Registers a new webhook for the connection (paid from its budgets, waiting for a permit as
 /// a person would) and deletes the previous one: what `connection register-webhook` and the
-/// console do.
+/// console do, recorded in the audit log as `actor`'s (the webhook ids, never the URL, which
+/// holds the token).
 pub async fn replace(
     store: &Store,
     connector: &Connector,
+    actor: crate::admin::Actor,
     connection: &Connection,
     public: &PublicUrl,
 ) -> Result<Replaced, Failure> {
@@ -133,6 +135,23 @@ pub async fn replace(
                 ));
             }
         }
+    }
+    let details = serde_json::json!({
+        "smartsuiteWebhookId": registered.webhook_id,
+        "replacedWebhookId": replaced,
+    });
+    // The webhook exists now and its URL is shown only once: a failure to record it is logged
+    // rather than returned.
+    let recorded = crate::admin::record(
+        store,
+        actor,
+        "connection.register_webhook",
+        Some(connection.id),
+        &details,
+    )
+    .await;
+    if let Err(e) = recorded {
+        tracing::warn!(connection_id = %connection.id.0, error = %e, "could not record the webhook registration in the audit log");
     }
     Ok(Replaced {
         webhook_id: registered.webhook_id,

@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use suiteflow_store::schema::{connections, events};
+use suiteflow_store::schema::{audit_log, connections, events, workers};
 use suiteflow_store::{ConnectionId, Event, EventId, EventStatus};
 use time::OffsetDateTime;
 
@@ -81,6 +81,24 @@ pub async fn finish_events_of(
         .execute(conn)
         .await
         .expect("finishing events");
+}
+
+/// Moves the audit entries of `action` `by` into the past (for retention tests).
+pub async fn age_audit(conn: &mut AsyncPgConnection, action: &str, by: time::Duration) {
+    diesel::update(audit_log::table.filter(audit_log::action.eq(action)))
+        .set(audit_log::created_at.eq(OffsetDateTime::now_utc() - by))
+        .execute(conn)
+        .await
+        .expect("ageing audit entries");
+}
+
+/// Sets when worker `id` was last seen to `by` ago, as if it had stopped then.
+pub async fn age_worker(conn: &mut AsyncPgConnection, id: &str, by: time::Duration) {
+    diesel::update(workers::table.find(id))
+        .set(workers::last_seen_at.eq(OffsetDateTime::now_utc() - by))
+        .execute(conn)
+        .await
+        .expect("ageing a worker");
 }
 
 /// Deletes every event.

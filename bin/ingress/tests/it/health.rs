@@ -28,8 +28,42 @@ async fn health_reports_status_database_queue_workers_and_connections() {
     assert_eq!(checks["database"], "connected");
     assert_eq!(checks["queueDepth"], 1);
     assert!(checks["oldestEventAge"].as_u64().is_some());
-    assert!(checks["workerLastRun"].is_null());
+    assert!(checks["workerLastRun"].is_null(), "no worker ever ran");
     assert_eq!(checks["connections"]["active"], 1);
+
+    // workerLastRun is the newest heartbeat of any worker, idle ones included.
+    let long_ago = time::OffsetDateTime::now_utc() - time::Duration::hours(3);
+    for (id, batch) in [("w-busy", Some((5, long_ago))), ("w-idle", None)] {
+        let beat = suiteflow_store::Beat {
+            id,
+            host: "node-1",
+            started_at: long_ago,
+            batch,
+        };
+        suiteflow_store::heartbeat(&mut app.db().await, &beat)
+            .await
+            .unwrap();
+    }
+    let newest = suiteflow_store::worker_last_seen(&mut app.db().await)
+        .await
+        .unwrap()
+        .expect("two heartbeats");
+    let body: Value = app
+        .http
+        .get(app.url("/api/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reported = time::OffsetDateTime::parse(
+        body["checks"]["workerLastRun"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert_eq!(reported, newest);
+    assert!(time::OffsetDateTime::now_utc() - reported < time::Duration::minutes(1));
 }
 
 #[tokio::test(flavor = "multi_thread")]

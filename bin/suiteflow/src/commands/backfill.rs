@@ -8,6 +8,7 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 use suiteflow_store::ConnectionStatus;
+use suiteflow_sync::admin::{self, Actor};
 use suiteflow_sync::backfill::{self, Plan, Step};
 
 use crate::error::{CliResult, ResultExt as _, failure, refused};
@@ -72,6 +73,17 @@ pub async fn run(ctx: &CommandContext, args: BackfillArgs) -> CliResult {
             .map_err(|e| failure(format!("carrying out the backfill: {e}")))?,
         )
     };
+    if let Some(applied) = &applied {
+        admin::record(
+            &ctx.store,
+            Actor::Cli,
+            "backfill.applied",
+            Some(connection.id),
+            &json!(applied),
+        )
+        .await
+        .or_fail("recording the backfill")?;
+    }
     report(ctx, &args, &connection, &plan, applied.as_ref());
     Ok(())
 }
@@ -272,6 +284,15 @@ async fn queue_everything(
             connection.smartsuite_table_id
         ))
     })?;
+    admin::record(
+        &ctx.store,
+        Actor::Cli,
+        "backfill.queued",
+        Some(connection.id),
+        &json!(queued),
+    )
+    .await
+    .or_fail("recording the backfill")?;
     let (records, enqueued, unchanged, skipped) = (
         queued.read - queued.without_id,
         queued.enqueued,

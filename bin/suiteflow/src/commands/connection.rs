@@ -110,6 +110,20 @@ async fn create(ctx: &CommandContext, args: CreateArgs) -> CliResult {
     let created = db
         .transaction::<Connection, StoreError, _>(async |db| {
             let created = suiteflow_store::create_connection(db, &new).await?;
+            let details = json!({
+                "name": created.name,
+                "scheme": created.webhook_scheme.as_str(),
+                "smartsuiteTableId": created.smartsuite_table_id,
+                "webflowCollectionId": created.webflow_collection_id,
+            });
+            suiteflow_store::audit(
+                db,
+                Actor::Cli.as_str(),
+                "connection.created",
+                Some(id),
+                &details,
+            )
+            .await?;
             match token_hash {
                 Some(hash) => {
                     let changes = ConnectionChanges {
@@ -208,6 +222,21 @@ async fn set(ctx: &CommandContext, args: SetArgs) -> CliResult {
         .await
         .or_fail("updating the connection")?
         .ok_or_else(|| refused(format!("unknown connection {}", args.connection)))?;
+    let details = json!({
+        "rateLimitPerMin": rate_limit,
+        "maxRetries": max_retries,
+        "retryBackoffMs": retry_backoff_ms,
+        "syncDelayMs": sync_delay,
+    });
+    admin::record(
+        &ctx.store,
+        Actor::Cli,
+        "connection.updated",
+        Some(connection.id),
+        &details,
+    )
+    .await
+    .or_fail("recording the change")?;
     if ctx.json {
         print_json(&connection_json(&ctx.settings, &updated));
     } else {
@@ -353,6 +382,16 @@ async fn archive(ctx: &CommandContext, reference: &str) -> CliResult {
     suiteflow_store::set_connection_status(&mut db, connection.id, ConnectionStatus::Archived)
         .await
         .or_fail("updating the connection")?;
+    let details = json!({"from": connection.status.as_str(), "to": "archived"});
+    admin::record(
+        &ctx.store,
+        Actor::Cli,
+        "connection.status",
+        Some(connection.id),
+        &details,
+    )
+    .await
+    .or_fail("recording the change")?;
     // SmartSuite keeps notifying a webhook until it is deleted: remove it (best effort).
     if let Some(webhook_id) = connection.smartsuite_webhook_id.as_deref() {
         let deleted = match ctx.session(&connection) {
@@ -415,6 +454,7 @@ async fn register_webhook(ctx: &CommandContext, reference: &str) -> CliResult {
     let registered = suiteflow_sync::webhooks::replace(
         &ctx.store,
         &ctx.connector,
+        Actor::Cli,
         &connection,
         &ctx.settings.public_url,
     )

@@ -8,6 +8,7 @@ use suiteflow_store::{Connection, ConnectionChanges, Sealed, SecretColumn};
 use crate::CommandContext;
 use crate::error::{CliResult, ResultExt as _, failure};
 use crate::output::print_json;
+use suiteflow_sync::admin::{self, Actor};
 
 #[derive(Debug, Default)]
 struct Counts {
@@ -100,6 +101,17 @@ pub async fn run(ctx: &CommandContext, dry_run: bool) -> CliResult {
         suiteflow_store::update_connection(&mut db, connection.id, &changes)
             .await
             .or_fail(format!("storing connection {}", connection.id))?;
+    }
+    if !dry_run {
+        let details = json!({
+            "keyId": current,
+            "rotatedConnections": counts.rotated_connections,
+            "rotatedSecrets": counts.rotated_secrets,
+            "failedConnections": counts.failed.len(),
+        });
+        admin::record(&ctx.store, Actor::Cli, "keys.rotated", None, &details)
+            .await
+            .or_fail("recording the rotation")?;
     }
     if ctx.json {
         print_json(&json!({

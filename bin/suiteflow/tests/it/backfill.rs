@@ -36,6 +36,17 @@ async fn backfill_enqueues_every_record_once_and_only_changes_again() {
     let third = env.run(&["backfill", "shop", "--json"]).await.ok();
     assert_eq!(third["enqueued"], 1);
     assert_eq!(third["unchanged"], 6);
+    let mut conn = env.store().await;
+    let entry = suiteflow_store::latest_audit(&mut conn, "backfill.queued")
+        .await
+        .unwrap()
+        .expect("the backfill is in the audit log");
+    assert_eq!(entry.actor, "cli");
+    assert_eq!(entry.connection_id.map(|c| c.to_string()), Some(id.clone()));
+    assert_eq!(
+        (&entry.details["enqueued"], &entry.details["alreadyQueued"]),
+        (&json!(1), &json!(6))
+    );
 
     let events = env
         .run(&["events", "list", "--connection", &id, "--json"])

@@ -172,6 +172,24 @@ async fn smartsuite_scheme_stores_the_token_hash_and_registers_the_webhook() {
         .ok();
     assert_eq!(again["replacedWebhookId"], webhook_id.as_str());
     assert_eq!(env.smartsuite.webhooks().len(), 1);
+    // On record, by the CLI, with the webhook ids and never the URL (it holds the token).
+    let entry = suiteflow_store::latest_audit(&mut conn, "connection.register_webhook")
+        .await
+        .unwrap()
+        .expect("the registration is in the audit log");
+    assert_eq!(entry.actor, "cli");
+    assert_eq!(entry.details["replacedWebhookId"], webhook_id.as_str());
+    assert_eq!(
+        entry.details["smartsuiteWebhookId"],
+        again["smartsuiteWebhookId"]
+    );
+    let new_url = again["smartsuiteNotificationUrl"].as_str().unwrap();
+    let token = new_url.rsplit('/').next().unwrap();
+    assert!(
+        !entry.details.to_string().contains(token),
+        "{}",
+        entry.details
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,6 +289,25 @@ async fn pause_resume_and_archive_change_the_status() {
     let run = env.run(&["connection", "resume", &id]).await;
     run.assert_code(3);
     assert!(run.stderr.contains("archived"));
+    // Each change is on record with the CLI as its actor.
+    let mut conn = env.store().await;
+    let created = suiteflow_store::latest_audit(&mut conn, "connection.created")
+        .await
+        .unwrap()
+        .expect("the creation is in the audit log");
+    assert_eq!(
+        (created.actor.as_str(), &created.details["name"]),
+        ("cli", &"shop".into())
+    );
+    let status = suiteflow_store::latest_audit(&mut conn, "connection.status")
+        .await
+        .unwrap()
+        .expect("the archiving is in the audit log");
+    assert_eq!(
+        (&status.details["from"], &status.details["to"]),
+        (&"active".into(), &"archived".into())
+    );
+    assert_eq!(status.connection_id.map(|c| c.to_string()), Some(id));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -45,6 +45,16 @@ async fn rotate_keys_reseals_every_secret_with_the_current_key() {
     let key_id = new_key.id().to_string();
     let keyring = Keyring::new(new_key, None);
     let mut conn = env.store().await;
+    // The last rotation is on record (a dry run writes nothing, and is not the latest).
+    let entry = suiteflow_store::latest_audit(&mut conn, "keys.rotated")
+        .await
+        .unwrap()
+        .expect("the rotation is in the audit log");
+    assert_eq!(entry.actor, "cli");
+    assert_eq!(
+        (&entry.details["keyId"], &entry.details["rotatedSecrets"]),
+        (&serde_json::json!(key_id), &serde_json::json!(0))
+    );
     for id in [&a, &b] {
         let c = suiteflow_store::get_connection(&mut conn, id.parse().unwrap())
             .await

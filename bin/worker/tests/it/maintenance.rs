@@ -124,3 +124,48 @@ async fn expired_file_urls_are_forgotten_and_live_ones_kept() {
         .unwrap();
     assert_eq!(known.get("new").map(String::as_str), Some("https://x/new"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_entries_past_retention_and_workers_gone_for_a_day_are_removed() {
+    let p = World::start().await;
+    let store = p.store().await;
+    let mut conn = store.get().await.unwrap();
+    for action in ["connection.created", "event.replay_dead_letters"] {
+        suiteflow_store::audit(&mut conn, "cli", action, None, &serde_json::json!({}))
+            .await
+            .unwrap();
+    }
+    for id in ["gone", "recent"] {
+        let beat = suiteflow_store::Beat {
+            id,
+            host: "h",
+            started_at: time::OffsetDateTime::now_utc(),
+            batch: None,
+        };
+        suiteflow_store::heartbeat(&mut conn, &beat).await.unwrap();
+    }
+    // One entry older than AUDIT_RETENTION_DAYS (365 by default), one worker unseen for a day.
+    rows::age_audit(&mut conn, "connection.created", time::Duration::days(366)).await;
+    rows::age_worker(&mut conn, "gone", time::Duration::hours(25)).await;
+
+    p.worker.maintenance().await.unwrap();
+    assert!(
+        suiteflow_store::latest_audit(&mut conn, "connection.created")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        suiteflow_store::latest_audit(&mut conn, "event.replay_dead_letters")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let workers: Vec<String> = suiteflow_store::list_workers(&mut conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.id)
+        .collect();
+    assert_eq!(workers, ["recent"]);
+}

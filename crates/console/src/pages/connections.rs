@@ -181,6 +181,7 @@ pub async fn register_webhook(
     let registered = suiteflow_sync::webhooks::replace(
         state.store(),
         state.connector(),
+        suiteflow_sync::admin::Actor::Console,
         &connection,
         state.public_url(),
     )

@@ -1,5 +1,5 @@
 //! The overview: the queue's depth and oldest wait, the last hour's outcomes per minute (a bar
-//! chart drawn on the server as SVG), connections by status, the workers' last run.
+//! chart drawn on the server as SVG), connections by status, the workers and their heartbeats.
 
 use actix_session::Session;
 use actix_web::web;
@@ -8,7 +8,7 @@ use maud::{Markup, html};
 use crate::error::PageError;
 use crate::html::{Page, Section, svg};
 use crate::state::AppState;
-use crate::views::{self, Minute, Overview};
+use crate::views::{self, Minute, Overview, WorkerView};
 
 pub async fn page(state: web::Data<AppState>, session: Session) -> Result<Markup, PageError> {
     let overview = state.overview(views::overview(state.store())).await?;
@@ -31,7 +31,7 @@ fn content(o: &Overview) -> Markup {
                 p.hint { "retries included" }
             }
             div.card {
-                h2 { "Workers' last run" }
+                h2 { "Worker last seen" }
                 p.figure.small { (o.worker_last_run.clone().unwrap_or_else(|| "never".into())) }
             }
         }
@@ -56,6 +56,49 @@ fn content(o: &Overview) -> Markup {
                 }
             }
             p { a href="/connections" { "All connections" } }
+        }
+        (workers(&o.workers))
+    }
+}
+
+/// A worker unseen for this long has stopped or cannot reach the database.
+const STALE_AFTER_SECONDS: u64 = 30;
+
+/// The workers seen in the last day, by their heartbeats.
+fn workers(workers: &[WorkerView]) -> Markup {
+    html! {
+        section aria-labelledby="workers" {
+            h2 id="workers" { "Workers" }
+            @if workers.is_empty() {
+                p { "No worker has run in the last day." }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { "Worker" } th scope="col" { "Host" }
+                        th scope="col" { "Started" } th scope="col" { "Last seen" }
+                        th scope="col" { "Batch in hand" }
+                    } }
+                    tbody {
+                        @for w in workers {
+                            tr {
+                                td { code { (w.id) } }
+                                td { (w.host) }
+                                td { (w.started_at) }
+                                td {
+                                    (age(w.seen_seconds_ago)) " ago"
+                                    @if w.seen_seconds_ago > STALE_AFTER_SECONDS { " " (crate::html::badge("stale")) }
+                                }
+                                td {
+                                    @match &w.batch_started_at {
+                                        Some(since) if w.current_batch > 0 => { (w.current_batch) " events since " (since) }
+                                        _ => "idle",
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

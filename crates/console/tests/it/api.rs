@@ -82,6 +82,45 @@ async fn the_overview_counts_the_queue_the_last_hour_and_the_connections() {
     };
     assert_eq!((sum("success"), sum("deadLetter")), (3, 1), "{o}");
     assert_eq!(o["connections"]["active"], 1, "{o}");
+    assert!(o["workerLastRun"].is_null(), "{o}");
+    assert_eq!(o["workers"], serde_json::json!([]), "{o}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_overview_lists_the_workers_by_their_heartbeats() {
+    let site = Site::start().await;
+    let store = site.store().await;
+    let mut conn = store.get().await.unwrap();
+    // Whole seconds: PostgreSQL keeps microseconds.
+    let started = (time::OffsetDateTime::now_utc() - time::Duration::hours(1))
+        .replace_nanosecond(0)
+        .unwrap();
+    let beat = suiteflow_store::Beat {
+        id: "w-1",
+        host: "node-a",
+        started_at: started,
+        batch: Some((3, started)),
+    };
+    suiteflow_store::heartbeat(&mut conn, &beat).await.unwrap();
+    let seen = suiteflow_store::worker_last_seen(&mut conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut c = site.operator().await;
+    let (status, o) = c.json("/api/v1/overview").await;
+    assert_eq!(status, StatusCode::OK, "{o}");
+    let rfc3339 = |at: time::OffsetDateTime| {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    assert_eq!(o["workerLastRun"], rfc3339(seen), "{o}");
+    let [worker]: [Value; 1] = o["workers"].as_array().unwrap().clone().try_into().unwrap();
+    assert_eq!(worker["id"], "w-1");
+    assert_eq!(worker["host"], "node-a");
+    assert_eq!(worker["currentBatch"], 3);
+    assert_eq!(worker["startedAt"], rfc3339(started));
+    assert_eq!(worker["batchStartedAt"], rfc3339(started));
+    assert!(worker["seenSecondsAgo"].as_u64().unwrap() < 60, "{worker}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

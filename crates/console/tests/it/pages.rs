@@ -26,6 +26,21 @@ async fn the_overview_shows_the_queue_and_each_connection() {
     let ids = enqueue(&site, "r", 3).await;
     finish(&site, &ids[..1]).await;
     enqueue(&site, "w", 2).await;
+    // Workers by their heartbeats: one busy now, one unseen for a minute.
+    let store = site.store().await;
+    let mut conn = store.get().await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    for (id, batch) in [("worker-busy", Some((7, now))), ("worker-quiet", None)] {
+        let beat = suiteflow_store::Beat {
+            id,
+            host: "node-a",
+            started_at: now,
+            batch,
+        };
+        suiteflow_store::heartbeat(&mut conn, &beat).await.unwrap();
+    }
+    suiteflow_test_support::rows::age_worker(&mut conn, "worker-quiet", time::Duration::minutes(1))
+        .await;
     let mut c = site.operator().await;
     let (status, body) = c.text("/").await;
     assert_eq!(status, StatusCode::OK);
@@ -39,6 +54,22 @@ async fn the_overview_shows_the_queue_and_each_connection() {
     // The chart of the last hour is drawn on the server: 3 events finished, one dead-lettered.
     assert!(body.contains("The last hour: 3 events finished"), "{body}");
     assert!(body.contains(": 1 dead letter</title>"), "{body}");
+    let row = |id: &str| {
+        body.split(&format!("<code>{id}</code>"))
+            .nth(1)
+            .and_then(|rest| rest.split("</tr>").next())
+            .unwrap_or_else(|| panic!("{id} missing: {body}"))
+            .to_string()
+    };
+    let busy = row("worker-busy");
+    assert!(busy.contains("7 events since"), "{busy}");
+    assert!(!busy.contains("stale"), "{busy}");
+    let quiet = row("worker-quiet");
+    assert!(quiet.contains("idle"), "{quiet}");
+    assert!(
+        quiet.contains(r#"<span class="badge stale">stale</span>"#),
+        "{quiet}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -354,6 +385,19 @@ async fn a_backfill_is_planned_then_carried_out() {
     let done = wait_for(&mut c, &page, "Done").await;
     assert!(done.contains("1 items adopted, 2 events queued"), "{done}");
     assert_eq!(queued(&mut conn).await, 2);
+    // An operator's action: on record, with who did it and what it did.
+    let entry = suiteflow_store::latest_audit(&mut conn, "backfill.applied")
+        .await
+        .unwrap()
+        .expect("the backfill is in the audit log");
+    assert_eq!(
+        (entry.actor.as_str(), entry.connection_id),
+        ("console", Some(id))
+    );
+    assert_eq!(
+        (&entry.details["adopted"], &entry.details["enqueued"]),
+        (&json!(1), &json!(2))
+    );
 
     // Starting again without a new plan is refused.
     let response = c

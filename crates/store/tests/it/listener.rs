@@ -27,19 +27,29 @@ async fn an_enqueue_wakes_a_listener_and_silence_times_out() {
         Wakeup::Notified
     );
 
-    // One arriving during the wait ends it.
+    // One arriving during the wait ends it. The wait is known to have begun before the
+    // notification was sent (the task has started, and is still waiting when it is sent),
+    // and to have ended because of it, not by its ten-second timeout.
+    let (began_tx, began) = tokio::sync::oneshot::channel();
     let waiting = tokio::spawn(async move {
-        let started = std::time::Instant::now();
+        began_tx.send(()).unwrap();
         let wakeup = listener.wait(Duration::from_secs(10)).await.unwrap();
-        (wakeup, started.elapsed(), listener)
+        (wakeup, std::time::Instant::now(), listener)
     });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    began.await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        !waiting.is_finished(),
+        "the wait ended before any notification"
+    );
+    let sent = std::time::Instant::now();
     queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k2"))
         .await
         .unwrap();
-    let (wakeup, waited, mut listener) = waiting.await.unwrap();
+    let (wakeup, ended, mut listener) = waiting.await.unwrap();
     assert_eq!(wakeup, Wakeup::Notified);
-    assert!(waited < Duration::from_secs(5), "{waited:?}");
+    assert!(sent <= ended, "woken before the notification was sent");
+    assert!(ended - sent < Duration::from_secs(5), "{:?}", ended - sent);
 
     // A duplicate may wake a worker for nothing (harmless); the listener keeps working.
     queue::enqueue(&mut conn, &NewEvent::record(connection, "r", "t", "k2"))

@@ -4,6 +4,7 @@
 
 mod common;
 mod connections;
+mod housekeeping;
 mod id_map;
 mod listener;
 mod locks;

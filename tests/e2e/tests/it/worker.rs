@@ -89,15 +89,93 @@ async fn worker_once_prints_the_cron_summary() {
         "{summary}"
     );
     assert_eq!(p.items().len(), 1);
-    // The run is on record for the health endpoint's workerLastRun.
+    // The run left its heartbeat (the health endpoint's workerLastRun), idle after its batch,
+    // and no audit entry: the audit log is for operators' actions.
     let store = p.store().await;
     let mut conn = store.get().await.unwrap();
+    let workers = suiteflow_store::list_workers(&mut conn).await.unwrap();
+    assert_eq!(workers.len(), 1, "{workers:?}");
+    assert_eq!(
+        (workers[0].current_batch, workers[0].batch_started_at),
+        (0, None)
+    );
+    assert!(workers[0].last_seen_at >= workers[0].started_at);
     assert!(
         suiteflow_store::latest_audit(&mut conn, "worker.completed")
             .await
             .unwrap()
-            .is_some()
+            .is_none()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_worker_beats_while_idle_and_shows_the_batch_in_hand() {
+    let p = Pipeline::start().await;
+    let store = p.store().await;
+    let worker = std::sync::Arc::new(
+        p.another_worker()
+            .await
+            .with_heartbeat_every(std::time::Duration::from_millis(100)),
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = {
+        let worker = std::sync::Arc::clone(&worker);
+        tokio::spawn(async move { worker.run(stopped).await })
+    };
+    let beat = async || {
+        let mut conn = store.get().await.unwrap();
+        suiteflow_store::list_workers(&mut conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|w| w.id == worker.id())
+    };
+    // Idle: the row appears and keeps being seen, with nothing in hand.
+    let first = eventually(async || beat().await)
+        .await
+        .expect("a heartbeat");
+    let later = eventually(async || beat().await.filter(|w| w.last_seen_at > first.last_seen_at))
+        .await
+        .expect("the heartbeat goes on while idle");
+    assert_eq!((later.current_batch, later.batch_started_at), (0, None));
+    assert_eq!(later.started_at, first.started_at);
+
+    // A batch that takes a while is shown in hand while it is worked on.
+    p.wf.inject(
+        suiteflow_test_support::webflow::FaultRule::new(
+            suiteflow_test_support::webflow::Fault::Slow(std::time::Duration::from_millis(800)),
+            1,
+        )
+        .method("POST"),
+    );
+    p.accept_a_create("rec_1").await;
+    let busy = eventually(async || beat().await.filter(|w| w.current_batch == 1))
+        .await
+        .expect("the batch in hand is shown");
+    assert!(busy.batch_started_at.is_some());
+    let idle = eventually(async || {
+        beat()
+            .await
+            .filter(|w| w.current_batch == 0 && w.last_seen_at > busy.last_seen_at)
+    })
+    .await
+    .expect("idle again once the batch is recorded");
+    assert_eq!(idle.batch_started_at, None);
+    assert_eq!(p.count(suiteflow_store::EventStatus::Success).await, 1);
+
+    stop.send(true).unwrap();
+    running.await.unwrap().unwrap();
+}
+
+/// Polls `check` every 20 ms for up to five seconds; its first `Some`.
+async fn eventually<T>(mut check: impl AsyncFnMut() -> Option<T>) -> Option<T> {
+    for _ in 0..250 {
+        if let Some(found) = check().await {
+            return Some(found);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    None
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,0 +1,2 @@
+DROP INDEX audit_log_created_idx;
+DROP TABLE workers;
