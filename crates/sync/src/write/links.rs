@@ -48,7 +48,12 @@ impl Batch<'_> {
         let mut conn = self.store.get().await?;
         let mut requeue: Vec<NewEvent> = Vec::new();
         let mut items: HashMap<&str, &str> = HashMap::new();
-        for links in self.links.iter().filter(|l| done.contains_key(&l.event)) {
+        let finished: Vec<&Links> = self
+            .links
+            .iter()
+            .filter(|l| done.contains_key(&l.event))
+            .collect();
+        for links in &finished {
             suiteflow_store::set_pending_links(
                 &mut conn,
                 connection,
@@ -61,22 +66,31 @@ impl Batch<'_> {
             {
                 items.insert(&links.record, item);
             }
-            // A target written by another worker since this record was mapped.
-            for (target_connection, target) in &links.targets {
-                let entry = id_map::lookup(
-                    &mut conn,
-                    suiteflow_store::RecordKey {
-                        connection_id: *target_connection,
-                        external_source: SMARTSUITE,
-                        external_id: target,
-                    },
-                )
-                .await?;
-                if let Some(item) = entry
-                    .filter(|e| e.state == IdMapState::Synced)
-                    .and_then(|e| e.webflow_item_id)
+        }
+        // Targets written by another worker since these records were mapped: their items, read
+        // with one query per target connection.
+        let mut targets: HashMap<ConnectionId, Vec<&str>> = HashMap::new();
+        for (target_connection, target) in finished.iter().flat_map(|l| &l.targets) {
+            targets
+                .entry(*target_connection)
+                .or_default()
+                .push(target.as_str());
+        }
+        let mut synced: HashMap<(ConnectionId, String), String> = HashMap::new();
+        for (target_connection, ids) in targets {
+            for entry in id_map::lookup_many(&mut conn, target_connection, SMARTSUITE, &ids).await?
+            {
+                if entry.state == IdMapState::Synced
+                    && let Some(item) = entry.webflow_item_id
                 {
-                    requeue.push(relink(connection, &links.record, &item));
+                    synced.insert((target_connection, entry.external_id), item);
+                }
+            }
+        }
+        for links in &finished {
+            for (target_connection, target) in &links.targets {
+                if let Some(item) = synced.get(&(*target_connection, target.clone())) {
+                    requeue.push(relink(connection, &links.record, item));
                 }
             }
         }
