@@ -214,7 +214,8 @@ pub struct CreateArgs {
 pub enum MappingCommand {
     /// Store a mapping document (JSON, YAML or TOML). It is checked against the live SmartSuite
     /// table and Webflow collection; an invalid mapping is refused with every problem listed
-    /// and nothing is stored.
+    /// and nothing is stored. A document without `transliterateSlugs` keeps the connection's
+    /// current setting, and turns it on for the connection's first mapping.
     Set {
         /// Connection id or name.
         connection: String,
@@ -242,7 +243,8 @@ pub enum MappingCommand {
         /// SmartSuite record id.
         #[arg(long)]
         record: String,
-        /// Preview this document instead of the stored mapping.
+        /// Preview this document instead of the stored mapping, as `mapping set` would store
+        /// it.
         #[arg(long)]
         file: Option<PathBuf>,
         /// The syntax of --file [default: from the file extension, else JSON].

@@ -16,6 +16,17 @@ pub struct MappingDocument {
     /// Template of the item slug, e.g. `{{title}}-{{sku}}`; slugified after rendering.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slug_template: Option<String>,
+    /// Whether slugs spell the letters of other scripts (Cyrillic, Greek, CJK, …) in Latin
+    /// letters ([`crate::Slug::from_text_transliterated`]) rather than dropping them. Absent
+    /// means off, as in every mapping stored before the option existed, so their items keep
+    /// their slugs; whoever stores a new mapping decides what an absent key becomes (the sync
+    /// engine stores a connection's first mapping with it on).
+    #[serde(
+        default,
+        deserialize_with = "optional_flag",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub transliterate_slugs: Option<bool>,
     /// How the record's status decides `isDraft` / `isArchived`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_behavior: Option<StatusBehavior>,
@@ -29,6 +40,20 @@ pub struct MappingDocument {
     /// by slug).
     #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
     pub match_rule: Option<MatchRule>,
+}
+
+/// `transliterateSlugs`: `true`, `false` or `null` (as if absent); anything else is refused,
+/// naming the key.
+fn optional_flag<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<bool>, D::Error> {
+    match Value::deserialize(deserializer)? {
+        Value::Null => Ok(None),
+        Value::Bool(flag) => Ok(Some(flag)),
+        other => Err(serde::de::Error::custom(format_args!(
+            "transliterateSlugs is true or false, not {other}"
+        ))),
+    }
 }
 
 /// `match`: how a record that has no Webflow item yet finds one that already holds it (a

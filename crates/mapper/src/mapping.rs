@@ -96,6 +96,8 @@ pub(crate) struct CompiledField {
 pub struct CompiledMapping {
     pub(crate) fields: Vec<CompiledField>,
     pub(crate) slug_template: Option<Template>,
+    /// `transliterateSlugs` (absent: off).
+    pub(crate) transliterate_slugs: bool,
     pub(crate) status: Option<CompiledStatus>,
     pub(crate) delete_behavior: DeleteBehavior,
     pub(crate) required: Vec<String>,
@@ -114,6 +116,11 @@ impl CompiledMapping {
     /// What a deleted record does in Webflow.
     pub fn delete_behavior(&self) -> DeleteBehavior {
         self.delete_behavior
+    }
+
+    /// Whether slugs spell other scripts in Latin letters (`transliterateSlugs`; absent: off).
+    pub fn transliterates_slugs(&self) -> bool {
+        self.transliterate_slugs
     }
 
     /// Fields that must have a value: `requiredFields`, `name`, `slug` and every Webflow
@@ -197,12 +204,27 @@ impl CompiledMapping {
                 })
                 .unwrap_or_default(),
         };
-        let slug = match Slug::from_text(&slug_text) {
+        let slug = if self.transliterate_slugs {
+            Slug::from_text_transliterated(&slug_text)
+        } else {
+            Slug::from_text(&slug_text)
+        };
+        let slug = match slug {
             Some(slug) => slug,
             None => {
+                // With the option off, say so when it would have given a slug.
+                let kind = if !self.transliterate_slugs
+                    && Slug::from_text_transliterated(&slug_text).is_some()
+                {
+                    WarningKind::SlugNotTransliterated {
+                        text: crate::value::excerpt(&Value::String(slug_text.clone())),
+                    }
+                } else {
+                    WarningKind::SlugFallback
+                };
                 warnings.push(Warning {
                     field: "slug".to_string(),
-                    kind: WarningKind::SlugFallback,
+                    kind,
                 });
                 Slug::generate("", record_id)
             }

@@ -46,30 +46,16 @@ impl Slug {
     /// camelCase split, every other character a separator, dashes collapsed and trimmed, cut to
     /// [`MAX_SLUG_LEN`] on a word boundary where possible. `None` when nothing is left.
     pub fn from_text(text: &str) -> Option<Slug> {
-        let mut out = String::with_capacity(text.len().min(MAX_SLUG_LEN + 8));
-        let mut pending_dash = false;
-        let mut prev_lower = false;
-        for c in text.chars() {
-            if out.len() > MAX_SLUG_LEN {
-                break;
-            }
-            let folded = fold(c);
-            if folded.is_empty() {
-                pending_dash = !out.is_empty();
-                prev_lower = false;
-                continue;
-            }
-            if c.is_uppercase() && prev_lower {
-                pending_dash = true;
-            }
-            if pending_dash {
-                out.push('-');
-                pending_dash = false;
-            }
-            out.push_str(folded.as_str());
-            prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        }
-        Slug(out).truncated(MAX_SLUG_LEN)
+        slugify(text, Letters::Latin)
+    }
+
+    /// [`Slug::from_text`], with the letters and digits of other scripts spelled in Latin
+    /// letters (`deunicode`): `Ёлка` → `yolka`, `Αθήνα` → `athena`, `北京` → `bei-jing` (each
+    /// Han character a word). The Latin accents fold as in [`Slug::from_text`], symbols and
+    /// emoji stay separators, and marks with no spelling of their own (the combining accents
+    /// of decomposed text) are dropped without splitting the word. `None` when nothing is left.
+    pub fn from_text_transliterated(text: &str) -> Option<Slug> {
+        slugify(text, Letters::Transliterated)
     }
 
     /// [`Slug::from_text`] of `text`, else of `fallback` (the record id), else `item`.
@@ -119,6 +105,74 @@ impl Slug {
         }
         Some(Slug(trimmed.to_string()))
     }
+}
+
+/// Which characters beyond ASCII and the folded Latin accents make slug letters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Letters {
+    /// None: every other character is a separator.
+    Latin,
+    /// The letters and digits of every script `deunicode` spells.
+    Transliterated,
+}
+
+fn slugify(text: &str, letters: Letters) -> Option<Slug> {
+    let mut out = String::with_capacity(text.len().min(MAX_SLUG_LEN + 8));
+    let mut pending_dash = false;
+    let mut prev_lower = false;
+    for c in text.chars() {
+        if out.len() > MAX_SLUG_LEN {
+            break;
+        }
+        let folded = fold(c);
+        if folded.is_empty() {
+            let spelled = match letters {
+                Letters::Latin => None,
+                Letters::Transliterated => deunicode::deunicode_char(c),
+            };
+            match spelled {
+                // A mark with no spelling (a combining accent): part of the word it sits on.
+                Some("") => {}
+                Some(spelled)
+                    if c.is_alphanumeric()
+                        && spelled.bytes().any(|b| b.is_ascii_alphanumeric()) =>
+                {
+                    // Case is the source character's: `Щ` is one capital, however many
+                    // letters spell it.
+                    if c.is_uppercase() && prev_lower {
+                        pending_dash = true;
+                    }
+                    for b in spelled.bytes() {
+                        if b.is_ascii_alphanumeric() {
+                            if pending_dash {
+                                out.push('-');
+                                pending_dash = false;
+                            }
+                            out.push(char::from(b.to_ascii_lowercase()));
+                        } else {
+                            pending_dash = !out.is_empty();
+                        }
+                    }
+                    prev_lower = c.is_lowercase() || c.is_numeric();
+                }
+                _ => {
+                    pending_dash = !out.is_empty();
+                    prev_lower = false;
+                }
+            }
+            continue;
+        }
+        if c.is_uppercase() && prev_lower {
+            pending_dash = true;
+        }
+        if pending_dash {
+            out.push('-');
+            pending_dash = false;
+        }
+        out.push_str(folded.as_str());
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+    }
+    Slug(out).truncated(MAX_SLUG_LEN)
 }
 
 fn is_valid(text: &str) -> bool {

@@ -391,6 +391,7 @@ pub fn validate(
     Ok(CompiledMapping {
         fields,
         slug_template,
+        transliterate_slugs: doc.transliterate_slugs.unwrap_or(false),
         status,
         delete_behavior,
         required,

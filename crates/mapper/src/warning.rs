@@ -116,4 +116,14 @@ pub enum WarningKind {
     /// The slug template rendered to nothing; the slug came from the record id.
     #[error("the slug template rendered empty; the slug was made from the record id")]
     SlugFallback,
+    /// The slug text has letters of another script only (Cyrillic, Greek, CJK, …) and the
+    /// mapping's `transliterateSlugs` is off: the slug came from the record id.
+    #[error(
+        "'{text}' has no Latin letters or digits, so the slug was made from the record id \
+         (\"transliterateSlugs\": true would spell it in Latin letters)"
+    )]
+    SlugNotTransliterated {
+        /// The text the slug was to be made of.
+        text: String,
+    },
 }

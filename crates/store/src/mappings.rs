@@ -19,6 +19,9 @@ pub struct Mapping {
     pub required_fields: Vec<String>,
     /// The document's `match` (a JSON object), when it has one.
     pub match_rule: Option<Value>,
+    /// The document's `transliterateSlugs`. Off for the mappings stored before the option
+    /// existed.
+    pub transliterate_slugs: bool,
     /// 1 for the first mapping, + 1 with every [`set_mapping`].
     pub version: i32,
     pub created_at: OffsetDateTime,
@@ -35,6 +38,7 @@ struct MappingRow {
     delete_behavior: StoredDeleteBehavior,
     required_fields: Vec<Option<String>>,
     match_rule: Option<Value>,
+    transliterate_slugs: bool,
     version: i32,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
@@ -50,6 +54,7 @@ impl From<MappingRow> for Mapping {
             delete_behavior: r.delete_behavior,
             required_fields: r.required_fields.into_iter().flatten().collect(),
             match_rule: r.match_rule,
+            transliterate_slugs: r.transliterate_slugs,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -67,6 +72,8 @@ pub struct NewMapping {
     pub delete_behavior: StoredDeleteBehavior,
     pub required_fields: Vec<String>,
     pub match_rule: Option<Value>,
+    /// Stored as given: the writer decides what a document without the key becomes.
+    pub transliterate_slugs: bool,
 }
 
 /// The connection's mapping, if it has one.
@@ -105,6 +112,7 @@ pub async fn set_mapping(
             m::delete_behavior.eq(mapping.delete_behavior),
             m::required_fields.eq(&required),
             m::match_rule.eq(mapping.match_rule.as_ref()),
+            m::transliterate_slugs.eq(mapping.transliterate_slugs),
         ))
         .on_conflict(m::connection_id)
         .do_update()
@@ -115,6 +123,7 @@ pub async fn set_mapping(
             m::delete_behavior.eq(mapping.delete_behavior),
             m::required_fields.eq(&required),
             m::match_rule.eq(mapping.match_rule.as_ref()),
+            m::transliterate_slugs.eq(mapping.transliterate_slugs),
             m::version.eq(m::version + 1),
         ))
         .returning(MappingRow::as_returning())

@@ -198,6 +198,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         match_rule -> Nullable<Jsonb>,
+        transliterate_slugs -> Bool,
     }
 }
 

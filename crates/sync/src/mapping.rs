@@ -1,5 +1,12 @@
 //! A mapping document and its stored row, both ways: what `mapping set` stores is what the
 //! worker, `mapping show` and `mapping preview` read back.
+//!
+//! `transliterateSlugs` is the one key whose absence depends on what is stored already. A
+//! document without it is stored with it on for a connection's first mapping, and with the
+//! previous version's setting for a new version (an operator editing a mapping keeps the
+//! slugs its items have). The stored row always holds a value and its document always says
+//! it; a document that never went through here (a version recorded before the option
+//! existed) reads as off.
 
 use serde_json::{Map, Value, json};
 use suiteflow_mapper::{DeleteBehavior, DocumentError, MappingDocument};
@@ -29,6 +36,10 @@ pub fn document(mapping: &Mapping) -> Result<MappingDocument, DocumentError> {
     if let Some(status) = &mapping.status_behavior {
         doc.insert("statusBehavior".into(), status.clone());
     }
+    doc.insert(
+        "transliterateSlugs".into(),
+        json!(mapping.transliterate_slugs),
+    );
     doc.insert("deleteBehavior".into(), json!(behavior.as_str()));
     doc.insert("requiredFields".into(), json!(mapping.required_fields));
     if let Some(rule) = &mapping.match_rule {
@@ -37,8 +48,29 @@ pub fn document(mapping: &Mapping) -> Result<MappingDocument, DocumentError> {
     Ok(serde_json::from_value(Value::Object(doc))?)
 }
 
-/// The row that stores `doc`. An unknown `deleteBehavior` is refused.
-pub fn new_mapping(doc: &MappingDocument) -> Result<NewMapping, StoreMappingError> {
+/// Whether `doc`, stored as the connection's mapping after `previous` (its current one, if
+/// any), transliterates slugs: as the document says, else as `previous` did, else on.
+pub fn transliterate_slugs(doc: &MappingDocument, previous: Option<&Mapping>) -> bool {
+    doc.transliterate_slugs
+        .or(previous.map(|m| m.transliterate_slugs))
+        .unwrap_or(true)
+}
+
+/// `doc` as it would be stored after `previous`: with `transliterateSlugs` said (what a
+/// preview of a document not stored yet maps with).
+pub fn as_stored(doc: &MappingDocument, previous: Option<&Mapping>) -> MappingDocument {
+    MappingDocument {
+        transliterate_slugs: Some(transliterate_slugs(doc, previous)),
+        ..doc.clone()
+    }
+}
+
+/// The row that stores `doc` as the connection's mapping after `previous` (its current one,
+/// if any; see [`transliterate_slugs`]). An unknown `deleteBehavior` is refused.
+pub fn new_mapping(
+    doc: &MappingDocument,
+    previous: Option<&Mapping>,
+) -> Result<NewMapping, StoreMappingError> {
     let delete_behavior = match doc.delete_behavior.as_deref() {
         None => StoredDeleteBehavior::Archive,
         Some(text) => match DeleteBehavior::parse(text) {
@@ -63,6 +95,7 @@ pub fn new_mapping(doc: &MappingDocument) -> Result<NewMapping, StoreMappingErro
             .as_ref()
             .map(serde_json::to_value)
             .transpose()?,
+        transliterate_slugs: transliterate_slugs(doc, previous),
     })
 }
 
@@ -81,6 +114,7 @@ mod tests {
             delete_behavior: new.delete_behavior,
             required_fields: new.required_fields,
             match_rule: new.match_rule,
+            transliterate_slugs: new.transliterate_slugs,
             version: 1,
             created_at: OffsetDateTime::UNIX_EPOCH,
             updated_at: OffsetDateTime::UNIX_EPOCH,
@@ -99,20 +133,24 @@ mod tests {
                 "match": {"on": "field", "webflowField": "smartsuite-id", "source": "id"}}"#,
         )
         .unwrap();
-        let back = document(&stored(new_mapping(&doc).unwrap())).unwrap();
+        let back = document(&stored(new_mapping(&doc, None).unwrap())).unwrap();
         assert_eq!(
             back,
             MappingDocument {
                 delete_behavior: Some("unpublish".into()),
+                transliterate_slugs: Some(true),
                 ..doc
             }
         );
+        // What `mapping show` prints is stored as it was.
+        let again = document(&stored(new_mapping(&back, None).unwrap())).unwrap();
+        assert_eq!(again, back);
     }
 
     #[test]
     fn a_bare_document_defaults_to_archive_and_an_unknown_behavior_is_refused() {
         let doc = MappingDocument::from_json(r#"{"fieldMap": {}}"#).unwrap();
-        let row = new_mapping(&doc).unwrap();
+        let row = new_mapping(&doc, None).unwrap();
         assert_eq!(row.delete_behavior, StoredDeleteBehavior::Archive);
         assert_eq!(
             document(&stored(row)).unwrap().delete_behavior.as_deref(),
@@ -121,8 +159,52 @@ mod tests {
         let doc =
             MappingDocument::from_json(r#"{"fieldMap": {}, "deleteBehavior": "burn"}"#).unwrap();
         assert!(matches!(
-            new_mapping(&doc),
+            new_mapping(&doc, None),
             Err(StoreMappingError::DeleteBehavior(b)) if b == "burn"
         ));
+    }
+
+    #[test]
+    fn transliteration_is_on_for_a_first_mapping_and_kept_by_a_new_version_unless_said() {
+        let bare = MappingDocument::from_json(r#"{"fieldMap": {}}"#).unwrap();
+        let said = |flag: bool| MappingDocument {
+            transliterate_slugs: Some(flag),
+            ..bare.clone()
+        };
+        // A connection's first mapping: on unless the document says otherwise.
+        let first = stored(new_mapping(&bare, None).unwrap());
+        assert!(first.transliterate_slugs);
+        assert!(!new_mapping(&said(false), None).unwrap().transliterate_slugs);
+        // A mapping stored before the option existed reads as off, and a new version of it
+        // without the key stays off; one that says so turns it on.
+        let old = Mapping {
+            transliterate_slugs: false,
+            ..first.clone()
+        };
+        assert_eq!(document(&old).unwrap().transliterate_slugs, Some(false));
+        assert!(!new_mapping(&bare, Some(&old)).unwrap().transliterate_slugs);
+        assert!(
+            new_mapping(&said(true), Some(&old))
+                .unwrap()
+                .transliterate_slugs
+        );
+        // A new version of a mapping that has it on keeps it on unless it says off.
+        assert!(
+            new_mapping(&bare, Some(&first))
+                .unwrap()
+                .transliterate_slugs
+        );
+        assert!(
+            !new_mapping(&said(false), Some(&first))
+                .unwrap()
+                .transliterate_slugs
+        );
+        // A preview of a document not stored yet maps as it would be stored.
+        assert_eq!(as_stored(&bare, None).transliterate_slugs, Some(true));
+        assert_eq!(
+            as_stored(&bare, Some(&old)).transliterate_slugs,
+            Some(false)
+        );
+        assert_eq!(as_stored(&said(true), Some(&old)), said(true));
     }
 }

@@ -13,6 +13,9 @@ use crate::resolve::resolve;
 /// A mapped record, or the required fields it lacks (with the warnings that explain them).
 pub struct Preview {
     pub mapped: Result<MappedItem, MapError>,
+    /// Whether the mapping spelled other scripts in Latin letters for the slug
+    /// (`transliterateSlugs`).
+    pub transliterate_slugs: bool,
     /// Files whose public URL SmartSuite did not give (the worker would retry the event).
     pub unresolved_files: Vec<(String, Failure)>,
 }
@@ -72,6 +75,7 @@ pub async fn preview(
     .await?;
     Ok(Preview {
         mapped: compiled.map_record_with_id(&record, Some(record_id), &resolution.resolvers),
+        transliterate_slugs: compiled.transliterates_slugs(),
         unresolved_files: resolution.unresolved_files,
     })
 }

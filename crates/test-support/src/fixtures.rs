@@ -115,9 +115,10 @@ pub async fn create_connection(
 pub async fn set_mapping(db_url: &str, id: ConnectionId, document: serde_json::Value) {
     let doc = suiteflow_mapper::MappingDocument::from_json(&document.to_string())
         .unwrap_or_else(|e| panic!("a test mapping that does not parse: {e}"));
-    let new = suiteflow_sync::mapping::new_mapping(&doc)
-        .unwrap_or_else(|e| panic!("a test mapping that cannot be stored: {e}"));
     let mut conn = AsyncPgConnection::establish(db_url).await.unwrap();
+    let previous = suiteflow_store::get_mapping(&mut conn, id).await.unwrap();
+    let new = suiteflow_sync::mapping::new_mapping(&doc, previous.as_ref())
+        .unwrap_or_else(|e| panic!("a test mapping that cannot be stored: {e}"));
     suiteflow_store::set_mapping(&mut conn, id, &new)
         .await
         .unwrap();

@@ -166,9 +166,12 @@ async fn set(
             return Err(refuse_problems(ctx, &problems, "mapping refused"));
         }
     }
-    let new = suiteflow_sync::mapping::new_mapping(&doc)
-        .map_err(|e| refused(format!("{e}; nothing was stored")))?;
     let mut db = ctx.db().await?;
+    let previous = suiteflow_store::get_mapping(&mut db, connection.id)
+        .await
+        .or_fail("loading the mapping")?;
+    let new = suiteflow_sync::mapping::new_mapping(&doc, previous.as_ref())
+        .map_err(|e| refused(format!("{e}; nothing was stored")))?;
     let stored = suiteflow_store::set_mapping(&mut db, connection.id, &new)
         .await
         .or_fail("storing the mapping")?;
@@ -179,10 +182,11 @@ async fn set(
             "version": stored.version,
             "fields": doc.field_map.len(),
             "checked": if offline { "offline" } else { "live" },
+            "transliterateSlugs": stored.transliterate_slugs,
         }));
     } else {
         println!(
-            "mapping version {} stored for connection {} ({} fields, checked {})",
+            "mapping version {} stored for connection {} ({} fields, checked {}; slugs {})",
             stored.version,
             connection.id,
             doc.field_map.len(),
@@ -190,6 +194,11 @@ async fn set(
                 "offline"
             } else {
                 "against the live schemas"
+            },
+            if stored.transliterate_slugs {
+                "spell other scripts in Latin letters"
+            } else {
+                "keep Latin letters and digits only"
             }
         );
     }
@@ -242,7 +251,15 @@ async fn preview(
 ) -> CliResult {
     let connection = ctx.connection(reference).await?;
     let doc = match file {
-        Some(path) => read_document(path, format)?,
+        // The document as `mapping set` would store it (`transliterateSlugs` decided).
+        Some(path) => {
+            let doc = read_document(path, format)?;
+            let mut db = ctx.db().await?;
+            let previous = suiteflow_store::get_mapping(&mut db, connection.id)
+                .await
+                .or_fail("loading the mapping")?;
+            suiteflow_sync::mapping::as_stored(&doc, previous.as_ref())
+        }
         None => stored_document(&load_mapping(ctx, &connection).await?)?,
     };
     let preview = match suiteflow_sync::preview::preview(
@@ -274,6 +291,7 @@ async fn preview(
                     "recordId": record_id,
                     "ok": true,
                     "slug": item.slug.as_str(),
+                    "transliterateSlugs": preview.transliterate_slugs,
                     "isDraft": item.status.is_draft,
                     "isArchived": item.status.is_archived,
                     "fieldData": item.field_data,
@@ -282,8 +300,13 @@ async fn preview(
                 }));
             } else {
                 println!(
-                    "slug: {}  draft: {}  archived: {}",
+                    "slug: {}{}  draft: {}  archived: {}",
                     item.slug.as_str(),
+                    if preview.transliterate_slugs {
+                        " (other scripts spelled in Latin letters)"
+                    } else {
+                        ""
+                    },
                     item.status.is_draft,
                     item.status.is_archived
                 );

@@ -186,3 +186,119 @@ async fn preview_prints_field_data_and_warnings_and_writes_nothing() {
         .await;
     unknown.assert_code(3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slugs_are_transliterated_for_a_new_mapping_and_a_new_version_keeps_the_setting() {
+    let env = Env::new().await;
+    let id = id_of(&env.create_connection("shop", "hmac").await);
+    let record = env.smartsuite.insert_record(
+        &env.table,
+        json!({"title": "Ёлка", "price": "3", "status": {"value": "backlog"}}),
+    );
+    let preview = |file: Option<String>| {
+        let (env, id, record) = (&env, id.clone(), record.clone());
+        async move {
+            let mut args = vec!["mapping", "preview", &id, "--record", &record, "--json"];
+            if let Some(file) = &file {
+                args.extend(["--file", file.as_str()]);
+            }
+            env.run(&args).await.ok()
+        }
+    };
+
+    // A document without the key, previewed before it is stored, maps as a first mapping.
+    let bare = env.good_mapping();
+    let first = preview(Some(bare.clone())).await;
+    assert_eq!(
+        (&first["slug"], &first["transliterateSlugs"]),
+        (&json!("iolka"), &json!(true))
+    );
+
+    // Stored as the connection's first mapping, it is on, and says so.
+    let stored = env
+        .run(&["mapping", "set", &id, "--file", &bare, "--json"])
+        .await
+        .ok();
+    assert_eq!(stored["transliterateSlugs"], true);
+    let shown = env.run(&["mapping", "show", &id, "--json"]).await.ok();
+    assert_eq!(shown["mapping"]["transliterateSlugs"], true);
+    assert_eq!(preview(None).await["slug"], "iolka");
+
+    // A version that says off is off; the next version without the key keeps it off.
+    let off = env.write(
+        "off.json",
+        r#"{"fieldMap": {"name": {"type": "direct", "source": "title"}},
+            "slugTemplate": "{{title}}", "transliterateSlugs": false}"#,
+    );
+    let stored = env
+        .run(&["mapping", "set", &id, "--file", &off, "--json"])
+        .await
+        .ok();
+    assert_eq!(stored["transliterateSlugs"], false);
+    let stored = env
+        .run(&["mapping", "set", &id, "--file", &bare, "--json"])
+        .await
+        .ok();
+    assert_eq!(
+        (&stored["version"], &stored["transliterateSlugs"]),
+        (&json!(3), &json!(false))
+    );
+    let kept = preview(None).await;
+    assert_eq!(kept["slug"], json!(record.to_lowercase()));
+    assert_eq!(kept["transliterateSlugs"], false);
+    assert_eq!(kept["warnings"][0]["kind"], "slug_not_transliterated");
+    // A document previewed from a file is read as that next version would be.
+    assert_eq!(
+        preview(Some(bare.clone())).await["transliterateSlugs"],
+        false
+    );
+
+    // The text output says which.
+    let text = env.run(&["mapping", "set", &id, "--file", &bare]).await;
+    text.assert_code(0);
+    assert!(
+        text.stdout.contains("keep Latin letters and digits only"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mapping_stored_before_the_option_keeps_its_slugs_until_a_version_turns_it_on() {
+    let env = Env::new().await;
+    let id = id_of(&env.create_connection("shop", "hmac").await);
+    let record = env.smartsuite.insert_record(
+        &env.table,
+        json!({"title": "Αθήνα", "price": "3", "status": {"value": "live"}}),
+    );
+    // A mapping stored before the option existed: the migration left it off.
+    let doc = suiteflow_mapper::MappingDocument::from_json(
+        &std::fs::read_to_string(env.good_mapping()).unwrap(),
+    )
+    .unwrap();
+    let mut row = suiteflow_sync::mapping::new_mapping(&doc, None).unwrap();
+    row.transliterate_slugs = false;
+    let mut db = env.store().await;
+    suiteflow_store::set_mapping(&mut db, id.parse().unwrap(), &row)
+        .await
+        .unwrap();
+
+    let args = ["mapping", "preview", &id, "--record", &record, "--json"];
+    let preview = || env.run(&args);
+    assert_eq!(preview().await.ok()["slug"], json!(record.to_lowercase()));
+    // Edited without the key: still off, the items keep their slugs.
+    env.run(&["mapping", "set", &id, "--file", &env.good_mapping()])
+        .await
+        .assert_code(0);
+    assert_eq!(preview().await.ok()["slug"], json!(record.to_lowercase()));
+    // Turned on by the document.
+    let on = env.write(
+        "on.json",
+        r#"{"fieldMap": {"name": {"type": "direct", "source": "title"}},
+            "slugTemplate": "{{title}}", "transliterateSlugs": true}"#,
+    );
+    env.run(&["mapping", "set", &id, "--file", &on])
+        .await
+        .assert_code(0);
+    assert_eq!(preview().await.ok()["slug"], "athena");
+}

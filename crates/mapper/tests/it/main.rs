@@ -9,4 +9,5 @@ mod properties;
 mod samples;
 mod slug;
 mod transforms;
+mod transliteration;
 mod validation;

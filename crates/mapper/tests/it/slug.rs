@@ -79,3 +79,62 @@ fn suffixes_keep_the_length_rule() {
     assert!(Slug::new(suffixed.as_str()).is_ok(), "{suffixed}");
     assert!(suffixed.as_str().len() <= 100);
 }
+
+#[test]
+fn transliterated_slugs_spell_other_scripts_in_latin_letters() {
+    let s = |t: &str| Slug::from_text_transliterated(t).map(Slug::into_string);
+    // Cyrillic, Greek, CJK.
+    assert_eq!(s("Ёлка").as_deref(), Some("iolka"));
+    assert_eq!(s("Новая ёлка 2024").as_deref(), Some("novaia-iolka-2024"));
+    assert_eq!(s("Москва").as_deref(), Some("moskva"));
+    assert_eq!(s("Αθήνα").as_deref(), Some("athena"));
+    assert_eq!(s("Ελληνικά νέα").as_deref(), Some("ellenika-nea"));
+    assert_eq!(s("北京").as_deref(), Some("bei-jing"));
+    assert_eq!(s("日本語").as_deref(), Some("ri-ben-yu"));
+    assert_eq!(s("ひらがな").as_deref(), Some("hiragana"));
+    assert_eq!(s("한국어").as_deref(), Some("hangugeo"));
+    // Mixed with Latin text, accents and digits.
+    assert_eq!(
+        s("Crème brûlée — Ёлка, 北京 & Zürich").as_deref(),
+        Some("creme-brulee-iolka-bei-jing-zurich")
+    );
+    assert_eq!(s("東京Tower 2").as_deref(), Some("dong-jing-tower-2"));
+    // A capital is one capital however many letters spell it; camelCase still splits.
+    assert_eq!(s("ЩУКА").as_deref(), Some("shchuka"));
+    assert_eq!(s("ёлкаНовая").as_deref(), Some("iolka-novaia"));
+    // Combining accents (decomposed text) stay inside their word; symbols and emoji separate.
+    assert_eq!(s("Zu\u{308}rich").as_deref(), Some("zurich"));
+    assert_eq!(s("Launch 🚀 day €").as_deref(), Some("launch-day"));
+    assert_eq!(s("🚀"), None);
+    assert_eq!(s(""), None);
+    assert_eq!(s("!!!"), None);
+}
+
+#[test]
+fn transliteration_changes_nothing_that_already_had_a_slug_of_latin_text() {
+    for text in [
+        "Launch notes: spring release",
+        "  --Hello__World--  ",
+        "helloWorld v2Beta",
+        "Crème brûlée à Zürich, Straße",
+        "TEST-001",
+    ] {
+        assert_eq!(
+            Slug::from_text_transliterated(text),
+            Slug::from_text(text),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn transliterated_slugs_keep_the_length_rule() {
+    let long = "Ёлка ".repeat(60);
+    let slug = Slug::from_text_transliterated(&long).unwrap();
+    assert!(slug.as_str().len() <= MAX_SLUG_LEN, "{slug}");
+    assert!(slug.as_str().ends_with("iolka"), "{slug}");
+    let han = "北".repeat(200);
+    let slug = Slug::from_text_transliterated(&han).unwrap();
+    assert!(slug.as_str().len() <= MAX_SLUG_LEN, "{slug}");
+    assert!(Slug::new(slug.as_str()).is_ok());
+}

@@ -170,15 +170,18 @@ async fn a_mapping_is_versioned() {
         delete_behavior: StoredDeleteBehavior::Archive,
         required_fields: vec!["name".into()],
         match_rule: None,
+        transliterate_slugs: true,
     };
     let v1 = set_mapping(&mut conn, connection, &mapping).await.unwrap();
     assert_eq!(v1.version, 1);
     assert_eq!(v1.required_fields, vec!["name".to_string()]);
+    assert!(v1.transliterate_slugs);
     mapping.delete_behavior = StoredDeleteBehavior::Unpublish;
+    mapping.transliterate_slugs = false;
     let v2 = set_mapping(&mut conn, connection, &mapping).await.unwrap();
     assert_eq!(
-        (v2.version, v2.delete_behavior),
-        (2, StoredDeleteBehavior::Unpublish)
+        (v2.version, v2.delete_behavior, v2.transliterate_slugs),
+        (2, StoredDeleteBehavior::Unpublish, false)
     );
     assert_eq!(
         get_mapping(&mut conn, connection).await.unwrap().unwrap(),
@@ -188,4 +191,92 @@ async fn a_mapping_is_versioned() {
     // A field map must be an object.
     mapping.field_map = json!([1, 2]);
     assert!(set_mapping(&mut conn, connection, &mapping).await.is_err());
+}
+
+/// The mappings stored before `transliterateSlugs` existed keep their slugs: the migration
+/// leaves them off. A mapping inserted afterwards by a writer that does not know the column
+/// (the previous release, while this one rolls out) is on, as a new mapping is, and an
+/// update that leaves the column out keeps it.
+#[tokio::test]
+async fn mappings_stored_before_the_transliteration_option_are_off_and_later_ones_on() {
+    use diesel_async::RunQueryDsl as _;
+    use diesel_migrations::MigrationHarness as _;
+
+    const OPTION: &str = "2026-12-02-000009";
+    let db = TestDb::empty().await;
+    let url = db.url().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = <diesel_async::async_connection_wrapper::AsyncConnectionWrapper<
+            suiteflow_store::AsyncPgConnection,
+        > as diesel::Connection>::establish(&url)
+        .unwrap();
+        let pending = conn
+            .pending_migrations(suiteflow_store::MIGRATIONS)
+            .unwrap();
+        let before: Vec<_> = pending
+            .iter()
+            .filter(|m| m.name().to_string().as_str() < OPTION)
+            .collect();
+        assert!(before.len() < pending.len(), "no migration {OPTION}");
+        for migration in before {
+            conn.run_migration(&**migration).unwrap();
+        }
+    })
+    .await
+    .unwrap();
+
+    let store = common::store(&db, 1).await;
+    let mut conn = store.get().await.unwrap();
+    let old = common::connection(&mut conn).await;
+    let insert = |id: suiteflow_store::ConnectionId| {
+        diesel::sql_query(
+            "INSERT INTO mappings (connection_id, field_map, slug_template) \
+             VALUES ($1, '{\"name\": {\"type\": \"direct\", \"source\": \"title\"}}', '{{title}}')",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(id.0)
+    };
+    insert(old).execute(&mut conn).await.unwrap();
+
+    suiteflow_store::run_migrations(db.url()).await.unwrap();
+    let stored = get_mapping(&mut conn, old).await.unwrap().unwrap();
+    assert!(!stored.transliterate_slugs);
+    // An update that leaves the column out keeps it off.
+    diesel::sql_query("UPDATE mappings SET version = version + 1 WHERE connection_id = $1")
+        .bind::<diesel::sql_types::Uuid, _>(old.0)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        !get_mapping(&mut conn, old)
+            .await
+            .unwrap()
+            .unwrap()
+            .transliterate_slugs
+    );
+
+    let new = create_connection(&mut conn, &common::new_connection("new"))
+        .await
+        .unwrap()
+        .id;
+    insert(new).execute(&mut conn).await.unwrap();
+    assert!(
+        get_mapping(&mut conn, new)
+            .await
+            .unwrap()
+            .unwrap()
+            .transliterate_slugs
+    );
+
+    // The versions recorded from now on say it; the one recorded before does not.
+    let versions = suiteflow_store::mapping_versions(&mut conn, old)
+        .await
+        .unwrap();
+    assert_eq!(versions[0].version, 2);
+    assert_eq!(versions[0].document["transliterateSlugs"], json!(false));
+    assert_eq!(versions[1].version, 1);
+    assert!(versions[1].document.get("transliterateSlugs").is_none());
+    let versions = suiteflow_store::mapping_versions(&mut conn, new)
+        .await
+        .unwrap();
+    assert_eq!(versions[0].document["transliterateSlugs"], json!(true));
 }
