@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use suiteflow_crypto::{DashboardConfig, Keyring};
+use suiteflow_crypto::Keyring;
 use suiteflow_settings::parts::PublicUrl;
 use suiteflow_settings::{Reader, integer_in, socket_addr};
 use suiteflow_store::DatabaseConfig;
@@ -16,7 +16,6 @@ pub struct Settings {
     pub webhook: WebhookConfig,
     pub public_url: PublicUrl,
     pub http: HttpConfig,
-    pub dashboard: DashboardConfig,
     pub telemetry: TelemetryConfig,
 }
 
@@ -34,7 +33,6 @@ impl Settings {
         let webhook = WebhookConfig::read(r);
         let public_url = PublicUrl::read(r);
         let http = HttpConfig::read(r);
-        let dashboard = DashboardConfig::read(r);
         let telemetry = TelemetryConfig::read(r);
         Some(Self {
             database: database?,
@@ -42,7 +40,6 @@ impl Settings {
             webhook: webhook?,
             public_url: public_url?,
             http: http?,
-            dashboard: dashboard?,
             telemetry: telemetry?,
         })
     }
