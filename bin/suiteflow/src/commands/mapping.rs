@@ -9,6 +9,7 @@ use suiteflow_mapper::schema::webflow::{Collection, Field, WebflowFieldType};
 use suiteflow_mapper::{DocumentFormat, MapError, MappingDocument, MappingProblem, validate};
 use suiteflow_store::{Connection, Mapping};
 use suiteflow_sync::Schemas;
+use suiteflow_sync::admin::{self, Actor};
 use suiteflow_sync::preview::PreviewError;
 
 use crate::error::{CliResult, ResultExt as _, failure, refused};
@@ -175,6 +176,19 @@ async fn set(
     let stored = suiteflow_store::set_mapping(&mut db, connection.id, &new)
         .await
         .or_fail("storing the mapping")?;
+    let details = json!({
+        "version": stored.version,
+        "checked": if offline { "offline" } else { "live" },
+    });
+    admin::record(
+        &ctx.store,
+        Actor::Cli,
+        "mapping.set",
+        Some(connection.id),
+        &details,
+    )
+    .await
+    .or_fail("recording the mapping")?;
     if ctx.json {
         print_json(&json!({
             "connectionId": connection.id,

@@ -45,6 +45,15 @@ async fn a_valid_mapping_is_stored_versioned_and_shown() {
         .assert_code(0);
     let shown = env.run(&["mapping", "show", &id, "--json"]).await.ok();
     assert_eq!(shown["mapping"]["deleteBehavior"], "delete");
+    // Each version set is on record.
+    let mut conn = env.store().await;
+    let entry = suiteflow_store::latest_audit(&mut conn, "mapping.set")
+        .await
+        .unwrap()
+        .expect("the mapping is in the audit log");
+    assert_eq!(entry.actor, "cli");
+    assert_eq!(entry.details["version"], shown["version"]);
+    assert_eq!(entry.details["checked"], "live");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
