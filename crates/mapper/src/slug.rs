@@ -50,7 +50,7 @@ impl Slug {
     }
 
     /// [`Slug::from_text`], with the letters and digits of other scripts spelled in Latin
-    /// letters (`deunicode`): `Ёлка` → `yolka`, `Αθήνα` → `athena`, `北京` → `bei-jing` (each
+    /// letters (`deunicode`): `Ёлка` → `iolka`, `Αθήνα` → `athena`, `北京` → `bei-jing` (each
     /// Han character a word). The Latin accents fold as in [`Slug::from_text`], symbols and
     /// emoji stay separators, and marks with no spelling of their own (the combining accents
     /// of decomposed text) are dropped without splitting the word. `None` when nothing is left.
