@@ -71,6 +71,18 @@ pub async fn page(
                 (json_block(&format!("Version {} ({})", version.version, views::rfc3339(version.created_at)), &version.document))
             }
         }
+        @if let Some(mapping) = &mapping {
+            p {
+                "Slugs (current version): "
+                @if mapping.transliterate_slugs {
+                    "letters of other scripts are spelled in Latin letters ("
+                    code { "transliterateSlugs" } " on)."
+                } @else {
+                    "letters of other scripts are dropped, and a title of only such letters falls back to the record id ("
+                    code { "transliterateSlugs" } " off)."
+                }
+            }
+        }
         @if versions.len() > 1 {
             h2 { "Versions" }
             ul {

@@ -225,6 +225,11 @@ async fn the_mapping_page_previews_a_live_record_and_lists_versions() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("oak-chair"), "the slug: {body}");
     assert!(body.contains("Oak Chair"), "{body}");
+    // A connection's first mapping spells other scripts in Latin letters, and says so.
+    assert!(
+        body.contains("spelled in Latin letters (<code>transliterateSlugs</code> on)"),
+        "{body}"
+    );
     // A preview writes nothing.
     assert!(
         site.world
@@ -240,9 +245,14 @@ async fn the_mapping_page_previews_a_live_record_and_lists_versions() {
 
     let mut changed = Products::mapping();
     changed["slugTemplate"] = json!("{{title}}-x");
+    changed["transliterateSlugs"] = json!(false);
     suiteflow_test_support::fixtures::set_mapping(site.world.db.url(), id, changed).await;
     let (_, body) = c.text(&format!("/connections/{id}/mapping")).await;
     assert!(body.contains("Version 2"), "{body}");
+    assert!(
+        body.contains("(<code>transliterateSlugs</code> off)"),
+        "{body}"
+    );
     assert!(body.contains("mapping?version=1"), "{body}");
     let (_, old) = c
         .text(&format!("/connections/{id}/mapping?version=1"))
