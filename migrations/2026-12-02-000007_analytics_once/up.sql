@@ -19,10 +19,16 @@ COMMENT ON COLUMN events.counted_as IS
 
 ALTER TABLE analytics_daily ADD COLUMN pulls integer NOT NULL DEFAULT 0;
 
--- Events that already have an outcome were counted by the code before this migration.
+-- The code before this migration counted an event as received when it was first processed,
+-- and once per failed attempt, on the day of processing. Marked here are the events that can
+-- still change: those waiting for a retry or replayable from a dead letter, and those back in
+-- the queue or in flight after an attempt, so none is counted as received a second time.
+-- Finished successes and skips are left unmarked rather than rewrite every finished event: one
+-- an operator replays is counted as received again. The identity above holds for the days
+-- from this migration on. While workers of the previous release still run (a rolling deploy
+-- migrates first), the events they finish are counted twice: by them and by the triggers.
 UPDATE events SET counted_as = status
-WHERE status IN ('success', 'failed', 'dead_letter', 'skipped');
--- A failed event back in the queue or in flight was counted too (in `failed`).
+WHERE status IN ('failed', 'dead_letter');
 UPDATE events SET counted_as = 'failed'
 WHERE status IN ('queued', 'processing') AND attempts > 0 AND error IS NOT NULL;
 
@@ -44,13 +50,17 @@ CREATE TRIGGER events_outcome
 CREATE FUNCTION events_count_outcomes() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    -- Per connection and day, what the statement moved: from each row's old outcome to its new
+    -- one, and total_duration_ms as the sum of the current duration_ms of the events counted
+    -- as succeeded (a replay clears a success's duration; its next success adds the new one).
     -- Ordered by key, so two statements counting for the same connections lock their rows in
     -- the same order.
     INSERT INTO analytics_daily AS a (connection_id, day, events_received, succeeded, failed,
                                       dead_lettered, skipped, pulls, total_duration_ms)
     SELECT n.connection_id,
            (n.queued_at AT TIME ZONE 'UTC')::date,
-           count(*) FILTER (WHERE n.kind = 'record' AND o.counted_as IS NULL),
+           count(*) FILTER (WHERE n.kind = 'record' AND o.counted_as IS NULL
+                              AND n.counted_as IS NOT NULL),
            count(*) FILTER (WHERE n.kind = 'record' AND n.counted_as = 'success')
              - count(*) FILTER (WHERE n.kind = 'record' AND o.counted_as = 'success'),
            count(*) FILTER (WHERE n.kind = 'record' AND n.counted_as = 'failed')
@@ -59,12 +69,17 @@ BEGIN
              - count(*) FILTER (WHERE n.kind = 'record' AND o.counted_as = 'dead_letter'),
            count(*) FILTER (WHERE n.kind = 'record' AND n.counted_as = 'skipped')
              - count(*) FILTER (WHERE n.kind = 'record' AND o.counted_as = 'skipped'),
-           count(*) FILTER (WHERE n.kind = 'pull' AND o.counted_as IS NULL),
+           count(*) FILTER (WHERE n.kind = 'pull' AND o.counted_as IS NULL
+                              AND n.counted_as IS NOT NULL),
            coalesce(sum(n.duration_ms) FILTER (WHERE n.kind = 'record'
                                                  AND n.counted_as = 'success'), 0)
+             - coalesce(sum(o.duration_ms) FILTER (WHERE n.kind = 'record'
+                                                     AND o.counted_as = 'success'), 0)
     FROM new_rows n
     JOIN old_rows o ON o.id = n.id
     WHERE n.counted_as IS DISTINCT FROM o.counted_as
+       OR ('success' IN (n.counted_as, o.counted_as)
+           AND n.duration_ms IS DISTINCT FROM o.duration_ms)
     GROUP BY 1, 2
     ORDER BY 1, 2
     ON CONFLICT (connection_id, day) DO UPDATE

@@ -1,6 +1,6 @@
 -- Each worker's heartbeat: updated every few seconds whether or not it has work, so an idle,
 -- healthy worker does not look stale (`/api/health`'s workerLastRun, the console). Rows of
--- workers unseen for a day are removed by maintenance.
+-- workers unseen for a day (stopped ones included) are removed by maintenance.
 CREATE TABLE workers (
     -- The worker's name in events.locked_by.
     id               text PRIMARY KEY,
@@ -9,7 +9,10 @@ CREATE TABLE workers (
     last_seen_at     timestamptz NOT NULL DEFAULT now(),
     -- The events of the batch in hand (0: idle), and since when it is worked on.
     current_batch    integer NOT NULL DEFAULT 0 CHECK (current_batch >= 0),
-    batch_started_at timestamptz
+    batch_started_at timestamptz,
+    -- Set when the worker stopped cleanly (a `worker --once` run ends this way): not listed
+    -- among the running workers, still counted for workerLastRun until it is removed.
+    stopped_at       timestamptz
 );
 
 CREATE INDEX workers_last_seen_idx ON workers (last_seen_at);

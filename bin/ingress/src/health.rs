@@ -1,4 +1,4 @@
-//! `GET /api/health` (status, database, queue depth and oldest age, the workers' last run,
+//! `GET /api/health` (status, database, queue depth and oldest age, the newest worker heartbeat,
 //! connections by status), `GET /healthz`, `GET /readyz`.
 
 use actix_web::{HttpResponse, web};
@@ -23,8 +23,8 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// `GET /api/health`: database, queue depth, oldest event age (seconds), the worker's last run
-/// and connections by status; 503 when the database is down.
+/// `GET /api/health`: database, queue depth, oldest event age (seconds), the newest worker
+/// heartbeat (`workerLastRun`) and connections by status; 503 when the database is down.
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     match checks(&state).await {
         Ok(checks) => HttpResponse::Ok().json(json!({

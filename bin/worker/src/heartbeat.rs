@@ -1,6 +1,6 @@
 //! The worker's heartbeat: its row in `workers` (id, host, started, last seen, the batch in
 //! hand), written every few seconds by a task of its own, so a worker that is idle or busy
-//! with a long batch is seen alive, and one that is gone is not.
+//! with a long batch is seen alive, and one that is gone is not; a clean stop is recorded.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::runner::AbortOnDrop;
 
 /// How often a running worker writes its heartbeat.
-pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
+const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The batch in hand: its events and when it was claimed.
 type InHand = Option<(i32, OffsetDateTime)>;
@@ -53,6 +53,17 @@ impl Heartbeat {
         };
         if let Err(e) = written.await {
             tracing::warn!(error = %e, "could not write the worker's heartbeat");
+        }
+    }
+
+    /// Records that this worker stopped cleanly: no longer listed among the running workers.
+    pub(crate) async fn stopped(&self) {
+        let written = async {
+            let mut conn = self.store.get().await?;
+            suiteflow_store::worker_stopped(&mut conn, &self.id).await
+        };
+        if let Err(e) = written.await {
+            tracing::warn!(error = %e, "could not record that the worker stopped");
         }
     }
 

@@ -13,6 +13,5 @@ pub mod settings;
 mod spans;
 
 pub use app::Application;
-pub use heartbeat::HEARTBEAT_INTERVAL;
 pub use runner::{Summary, Worker};
 pub use settings::Settings;

@@ -15,6 +15,10 @@ pub fn handle() -> &'static PrometheusHandle {
     let handle = suiteflow_telemetry::prometheus();
     DESCRIBED.call_once(|| {
         metrics::describe_counter!("worker_events_total", "Events finished, by outcome");
+        metrics::describe_counter!(
+            "worker_events_claimed_total",
+            "Events claimed (leased for processing)"
+        );
         metrics::describe_histogram!(
             "worker_event_duration_seconds",
             "Queued to finished, per event"
@@ -70,6 +74,10 @@ pub fn monthly_quota(quota: Option<u64>) {
 
 pub fn event(outcome: &'static str) {
     metrics::counter!("worker_events_total", "outcome" => outcome).increment(1);
+}
+
+pub fn claimed(events: usize) {
+    metrics::counter!("worker_events_claimed_total").increment(events as u64);
 }
 
 pub fn event_duration(seconds: f64) {

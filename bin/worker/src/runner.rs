@@ -98,16 +98,16 @@ impl Worker {
 
     /// Runs the maintenance that is due, claims one batch, processes it, records the outcomes
     /// and returns the summary with the queue's depth and oldest age after it
-    /// (`worker --once`). The heartbeat is written when it starts and when it is done.
+    /// (`worker --once`). The heartbeat is written when it starts, and the stop when it is done.
     pub async fn run_once(&self) -> Result<Summary, StoreError> {
         self.heartbeat.beat().await;
         // A cron-run worker has no loop to run housekeeping: do what is due first.
         if let Err(e) = self.maintenance().await {
             tracing::warn!(error = %e, "maintenance failed");
         }
-        let summary = self.run_batch().await?;
-        self.heartbeat.beat().await;
-        Ok(summary.with_queue(self.observe_queue().await?))
+        let summary = self.run_batch().await;
+        self.heartbeat.stopped().await;
+        Ok(summary?.with_queue(self.observe_queue().await?))
     }
 
     /// Runs batches until one claims nothing (events waiting for a later `retry_after` stay).
@@ -140,6 +140,7 @@ impl Worker {
             .await?
         };
         crate::record::report_superseded(&claim.superseded);
+        crate::metrics::claimed(claim.events.len());
         let events = claim.events;
         let mut summary = Summary {
             processed: events.len() as u64,
@@ -250,7 +251,7 @@ impl Worker {
             };
         let mut last_maintenance: Option<Instant> = None;
         let mut last_gauges: Option<Instant> = None;
-        let _heartbeat = self.heartbeat.keep();
+        let heartbeat = self.heartbeat.keep();
         tracing::info!(worker = %self.id, "worker started");
         while !*stop.borrow() {
             if last_maintenance.is_none_or(|t| t.elapsed() >= MAINTENANCE_INTERVAL) {
@@ -293,6 +294,8 @@ impl Worker {
                 _ = stop.changed() => {}
             }
         }
+        drop(heartbeat);
+        self.heartbeat.stopped().await;
         tracing::info!(worker = %self.id, "worker stopped");
         Ok(())
     }

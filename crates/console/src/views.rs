@@ -37,10 +37,12 @@ pub struct Overview {
     pub per_minute: Vec<Minute>,
     /// Connections by status.
     pub connections: BTreeMap<String, i64>,
-    /// When a worker was last seen (the newest heartbeat; a running worker writes one every
-    /// few seconds, idle or not).
+    /// When a worker was last seen (the newest heartbeat, stopped workers' included; a running
+    /// worker writes one every few seconds, idle or not). The name is kept from when it was
+    /// the end of the last batch.
     pub worker_last_run: Option<String>,
-    /// Every worker seen in the last day, the most recently seen first.
+    /// The workers that have not stopped cleanly (running, or gone without a word), the most
+    /// recently seen first, at most 100.
     pub workers: Vec<WorkerView>,
     pub generated_at: String,
 }
@@ -110,8 +112,10 @@ pub async fn overview(store: &Store) -> Result<Overview, Failed> {
         .into_iter()
         .map(|(status, n)| (status.as_str().to_string(), n))
         .collect();
-    let workers = suiteflow_store::list_workers(&mut conn).await?;
-    let worker_last_run = workers.iter().map(|w| w.last_seen_at).max().map(rfc3339);
+    let worker_last_run = suiteflow_store::worker_last_seen(&mut conn)
+        .await?
+        .map(rfc3339);
+    let workers = suiteflow_store::running_workers(&mut conn).await?;
     let workers = workers
         .into_iter()
         .map(|beat| WorkerView::new(beat, now))

@@ -68,5 +68,6 @@ pub use webhooks::{
     webhook_health, webhooks_due_for_check,
 };
 pub use workers::{
-    Beat, WorkerBeat, forget_workers_unseen_since, heartbeat, list_workers, worker_last_seen,
+    Beat, RUNNING_WORKERS_LISTED, WorkerBeat, forget_workers_unseen_since, heartbeat,
+    running_workers, worker_last_seen, worker_stopped,
 };

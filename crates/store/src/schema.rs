@@ -255,6 +255,7 @@ diesel::table! {
         last_seen_at -> Timestamptz,
         current_batch -> Int4,
         batch_started_at -> Nullable<Timestamptz>,
+        stopped_at -> Nullable<Timestamptz>,
     }
 }
 

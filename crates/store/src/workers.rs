@@ -1,5 +1,6 @@
 //! Workers' heartbeats: each worker upserts its row every few seconds, with the batch it has in
-//! hand, whether or not there is work; rows of workers unseen for a day are removed.
+//! hand, whether or not there is work, and marks it when it stops cleanly; rows of workers
+//! unseen for a day are removed.
 
 use diesel::prelude::*;
 use diesel::upsert::excluded;
@@ -22,6 +23,8 @@ pub struct WorkerBeat {
     pub current_batch: i32,
     /// Since when that batch is worked on.
     pub batch_started_at: Option<OffsetDateTime>,
+    /// When it stopped cleanly (`None`: running, or gone without stopping).
+    pub stopped_at: Option<OffsetDateTime>,
 }
 
 /// What a worker says of itself in a heartbeat.
@@ -61,16 +64,37 @@ pub async fn heartbeat(conn: &mut AsyncPgConnection, beat: &Beat<'_>) -> Result<
     Ok(())
 }
 
-/// Every worker's row, the most recently seen first.
-pub async fn list_workers(conn: &mut AsyncPgConnection) -> Result<Vec<WorkerBeat>, StoreError> {
+/// The most workers [`running_workers`] returns.
+pub const RUNNING_WORKERS_LISTED: i64 = 100;
+
+/// The workers that have not stopped cleanly (running, or gone without a word: their last
+/// heartbeat tells), the most recently seen first, at most [`RUNNING_WORKERS_LISTED`].
+pub async fn running_workers(conn: &mut AsyncPgConnection) -> Result<Vec<WorkerBeat>, StoreError> {
     Ok(workers::table
+        .filter(workers::stopped_at.is_null())
         .order((workers::last_seen_at.desc(), workers::id.asc()))
+        .limit(RUNNING_WORKERS_LISTED)
         .select(WorkerBeat::as_select())
         .load(conn)
         .await?)
 }
 
-/// When any worker was last seen (`/api/health`'s `workerLastRun`); `None` when none ever ran.
+/// Records that worker `id` stopped cleanly, seen now with nothing in hand.
+pub async fn worker_stopped(conn: &mut AsyncPgConnection, id: &str) -> Result<(), StoreError> {
+    diesel::update(workers::table.find(id))
+        .set((
+            workers::last_seen_at.eq(diesel::dsl::now),
+            workers::stopped_at.eq(diesel::dsl::now),
+            workers::current_batch.eq(0),
+            workers::batch_started_at.eq(None::<OffsetDateTime>),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// When any worker was last seen, stopped ones included (`/api/health`'s `workerLastRun`);
+/// `None` when none ran in the last day.
 pub async fn worker_last_seen(
     conn: &mut AsyncPgConnection,
 ) -> Result<Option<OffsetDateTime>, StoreError> {

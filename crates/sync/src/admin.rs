@@ -43,17 +43,28 @@ pub enum AdminError {
 
 /// Records an operator's action that has no rule of its own here (a connection created or
 /// changed, a webhook registered, keys rotated, a backfill or mapping applied) in the audit
-/// log. `details` must not hold a secret.
+/// log. `details` must not hold a secret. The action is done when this is called: a failure to
+/// record it is logged (with the action and the connection) rather than returned, so it neither
+/// hides what was done nor stops what follows.
 pub async fn record(
     store: &Store,
     actor: Actor,
     action: &str,
     connection: Option<ConnectionId>,
     details: &serde_json::Value,
-) -> Result<(), AdminError> {
-    let mut conn = store.get().await?;
-    suiteflow_store::audit(&mut conn, actor.as_str(), action, connection, details).await?;
-    Ok(())
+) {
+    let written = async {
+        let mut conn = store.get().await?;
+        suiteflow_store::audit(&mut conn, actor.as_str(), action, connection, details).await
+    };
+    if let Err(e) = written.await {
+        tracing::warn!(
+            action,
+            connection_id = ?connection.map(|c| c.0),
+            error = %e,
+            "could not record the action in the audit log"
+        );
+    }
 }
 
 /// Pauses or resumes a connection (archived connections stay archived).

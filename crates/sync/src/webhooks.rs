@@ -140,9 +140,7 @@ pub async fn replace(
         "smartsuiteWebhookId": registered.webhook_id,
         "replacedWebhookId": replaced,
     });
-    // The webhook exists now and its URL is shown only once: a failure to record it is logged
-    // rather than returned.
-    let recorded = crate::admin::record(
+    crate::admin::record(
         store,
         actor,
         "connection.register_webhook",
@@ -150,9 +148,6 @@ pub async fn replace(
         &details,
     )
     .await;
-    if let Err(e) = recorded {
-        tracing::warn!(connection_id = %connection.id.0, error = %e, "could not record the webhook registration in the audit log");
-    }
     Ok(Replaced {
         webhook_id: registered.webhook_id,
         url: registered.url,

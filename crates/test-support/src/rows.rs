@@ -166,20 +166,3 @@ pub async fn server_setting(conn: &mut AsyncPgConnection, name: &str) -> String 
         .expect("reading a server setting");
     row.value
 }
-
-/// Events claimed by every worker since `since`, from the workers' `worker.completed` audit
-/// entries (each batch records how many it claimed).
-pub async fn claims_since(conn: &mut AsyncPgConnection, since: OffsetDateTime) -> i64 {
-    use suiteflow_store::schema::audit_log;
-    let processed: Vec<serde_json::Value> = audit_log::table
-        .filter(audit_log::action.eq("worker.completed"))
-        .filter(audit_log::created_at.ge(since))
-        .select(audit_log::details)
-        .load(conn)
-        .await
-        .expect("reading the workers' audit entries");
-    processed
-        .iter()
-        .filter_map(|d| d["processed"].as_i64())
-        .sum()
-}

@@ -81,8 +81,7 @@ pub async fn run(ctx: &CommandContext, args: BackfillArgs) -> CliResult {
             Some(connection.id),
             &json!(applied),
         )
-        .await
-        .or_fail("recording the backfill")?;
+        .await;
     }
     report(ctx, &args, &connection, &plan, applied.as_ref());
     Ok(())
@@ -291,8 +290,7 @@ async fn queue_everything(
         Some(connection.id),
         &json!(queued),
     )
-    .await
-    .or_fail("recording the backfill")?;
+    .await;
     let (records, enqueued, unchanged, skipped) = (
         queued.read - queued.without_id,
         queued.enqueued,

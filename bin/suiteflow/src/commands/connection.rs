@@ -235,8 +235,7 @@ async fn set(ctx: &CommandContext, args: SetArgs) -> CliResult {
         Some(connection.id),
         &details,
     )
-    .await
-    .or_fail("recording the change")?;
+    .await;
     if ctx.json {
         print_json(&connection_json(&ctx.settings, &updated));
     } else {
@@ -390,8 +389,7 @@ async fn archive(ctx: &CommandContext, reference: &str) -> CliResult {
         Some(connection.id),
         &details,
     )
-    .await
-    .or_fail("recording the change")?;
+    .await;
     // SmartSuite keeps notifying a webhook until it is deleted: remove it (best effort).
     if let Some(webhook_id) = connection.smartsuite_webhook_id.as_deref() {
         let deleted = match ctx.session(&connection) {

@@ -187,8 +187,7 @@ async fn set(
         Some(connection.id),
         &details,
     )
-    .await
-    .or_fail("recording the mapping")?;
+    .await;
     if ctx.json {
         print_json(&json!({
             "connectionId": connection.id,

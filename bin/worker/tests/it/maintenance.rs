@@ -161,7 +161,7 @@ async fn audit_entries_past_retention_and_workers_gone_for_a_day_are_removed() {
             .unwrap()
             .is_some()
     );
-    let workers: Vec<String> = suiteflow_store::list_workers(&mut conn)
+    let workers: Vec<String> = suiteflow_store::running_workers(&mut conn)
         .await
         .unwrap()
         .into_iter()

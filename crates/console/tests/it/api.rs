@@ -101,7 +101,15 @@ async fn the_overview_lists_the_workers_by_their_heartbeats() {
         started_at: started,
         batch: Some((3, started)),
     };
+    // One that stopped cleanly since is not listed, but counts for workerLastRun.
+    let stopped = suiteflow_store::Beat { id: "w-0", ..beat };
+    suiteflow_store::heartbeat(&mut conn, &stopped)
+        .await
+        .unwrap();
     suiteflow_store::heartbeat(&mut conn, &beat).await.unwrap();
+    suiteflow_store::worker_stopped(&mut conn, "w-0")
+        .await
+        .unwrap();
     let seen = suiteflow_store::worker_last_seen(&mut conn)
         .await
         .unwrap()

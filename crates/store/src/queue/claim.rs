@@ -95,7 +95,8 @@ pub async fn claim_batch(
             }
             // What an earlier round did is committed: hand it out rather than leave it to the
             // lease.
-            Err(_) if !claim.events.is_empty() || !claim.superseded.is_empty() => {
+            Err(e) if !claim.events.is_empty() || !claim.superseded.is_empty() => {
+                tracing::warn!(error = %e, "claiming further failed; handing out what was claimed");
                 return Ok(claim);
             }
             Err(e) => return Err(e.into()),

@@ -131,27 +131,27 @@ async fn health_and_status_counts() {
 
     audit(
         &mut conn,
-        "worker:1",
-        "worker.completed",
+        "cli",
+        "connection.created",
         None,
-        &json!({"processed": 3}),
+        &json!({"name": "a"}),
     )
     .await
     .unwrap();
     let last = audit(
         &mut conn,
-        "worker:2",
-        "worker.completed",
+        "console",
+        "connection.created",
         Some(a),
         &json!({}),
     )
     .await
     .unwrap();
-    let entry = latest_audit(&mut conn, "worker.completed")
+    let entry = latest_audit(&mut conn, "connection.created")
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((entry.id, entry.actor.as_str()), (last, "worker:2"));
+    assert_eq!((entry.id, entry.actor.as_str()), (last, "console"));
     assert_eq!(latest_audit(&mut conn, "nothing").await.unwrap(), None);
 }
 

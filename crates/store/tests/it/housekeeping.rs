@@ -1,7 +1,7 @@
 //! Workers' heartbeats and the audit log's retention.
 
 use serde_json::json;
-use suiteflow_store::{Beat, audit, forget_workers_unseen_since, heartbeat, list_workers};
+use suiteflow_store::{Beat, audit, forget_workers_unseen_since, heartbeat, running_workers};
 use suiteflow_test_support::{TestDb, rows};
 use time::{Duration, OffsetDateTime};
 
@@ -24,7 +24,7 @@ async fn a_heartbeat_keeps_the_start_moves_the_last_seen_and_shows_the_batch() {
         batch: None,
     };
     heartbeat(&mut conn, &idle).await.unwrap();
-    let first = list_workers(&mut conn).await.unwrap();
+    let first = running_workers(&mut conn).await.unwrap();
     assert_eq!(first.len(), 1);
     assert_eq!(
         (
@@ -43,7 +43,11 @@ async fn a_heartbeat_keeps_the_start_moves_the_last_seen_and_shows_the_batch() {
         ..idle
     };
     heartbeat(&mut conn, &busy).await.unwrap();
-    let [w]: [_; 1] = list_workers(&mut conn).await.unwrap().try_into().unwrap();
+    let [w]: [_; 1] = running_workers(&mut conn)
+        .await
+        .unwrap()
+        .try_into()
+        .unwrap();
     assert!(w.last_seen_at > first[0].last_seen_at);
     assert_eq!(w.started_at, first[0].started_at, "started once");
     assert_eq!((w.current_batch, w.batch_started_at), (25, Some(claimed)));
@@ -51,6 +55,14 @@ async fn a_heartbeat_keeps_the_start_moves_the_last_seen_and_shows_the_batch() {
         suiteflow_store::worker_last_seen(&mut conn).await.unwrap(),
         Some(w.last_seen_at)
     );
+
+    // A clean stop: nothing in hand, not listed as running, still the last seen.
+    suiteflow_store::worker_stopped(&mut conn, "w1")
+        .await
+        .unwrap();
+    assert!(running_workers(&mut conn).await.unwrap().is_empty());
+    let seen = suiteflow_store::worker_last_seen(&mut conn).await.unwrap();
+    assert!(seen > Some(w.last_seen_at), "{seen:?}");
 }
 
 #[tokio::test]
@@ -77,7 +89,7 @@ async fn workers_unseen_since_the_cut_are_forgotten_and_the_others_kept() {
         forget_workers_unseen_since(&mut conn, cut).await.unwrap(),
         1
     );
-    let left: Vec<String> = list_workers(&mut conn)
+    let left: Vec<String> = running_workers(&mut conn)
         .await
         .unwrap()
         .into_iter()

@@ -25,7 +25,8 @@ async fn today(p: &Pipeline) -> (i32, i32, i32, i32, i32, i32) {
     )
 }
 
-/// The value of `worker_events_total{outcome="…"}` in this process (0 when never emitted).
+/// The value of `worker_events_total{outcome="…"}` in this process (0 when never emitted). The
+/// recorder is the process's: right here because each test runs in a process of its own.
 fn events_total(outcome: &str) -> u64 {
     let rendered = worker::metrics::handle().render();
     let prefix = format!(r#"worker_events_total{{outcome="{outcome}"}} "#);
@@ -103,6 +104,39 @@ async fn a_mixed_day_counts_each_event_once_in_its_final_outcome() {
     }
     p.sync().await;
     assert_eq!(today(&p).await, (6, 5, 0, 0, 1, 1));
+
+    // The row agrees with the events themselves: every record event finished, counted once
+    // by the status it ended with, its durations summed over the successes (the replayed one's
+    // latest, not both of its runs).
+    let events = p.all_events().await;
+    let records: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == suiteflow_store::EventKind::Record)
+        .collect();
+    let with = |s: EventStatus| records.iter().filter(|e| e.status == s).count() as i32;
+    assert_eq!(
+        (
+            records.len() as i32,
+            with(EventStatus::Success),
+            with(EventStatus::DeadLetter)
+        ),
+        (6, 5, 0)
+    );
+    let durations: i64 = records
+        .iter()
+        .filter(|e| e.status == EventStatus::Success)
+        .filter_map(|e| e.duration_ms)
+        .sum();
+    let store = p.store().await;
+    let mut conn = store.get().await.unwrap();
+    let day = time::OffsetDateTime::now_utc().date();
+    let [row]: [DailyAnalytics; 1] =
+        suiteflow_store::daily_analytics(&mut conn, p.connection, day, day)
+            .await
+            .unwrap()
+            .try_into()
+            .unwrap();
+    assert_eq!(row.total_duration_ms, durations);
 
     // The metric counts outcomes as they happen: the failed attempt and the dead letter both
     // happened, as did the reschedule.

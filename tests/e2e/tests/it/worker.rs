@@ -89,17 +89,18 @@ async fn worker_once_prints_the_cron_summary() {
         "{summary}"
     );
     assert_eq!(p.items().len(), 1);
-    // The run left its heartbeat (the health endpoint's workerLastRun), idle after its batch,
-    // and no audit entry: the audit log is for operators' actions.
+    // The run left its heartbeat (the health endpoint's workerLastRun) and its clean stop, so
+    // it is not listed among the running workers; and no audit entry: the audit log is for
+    // operators' actions.
     let store = p.store().await;
     let mut conn = store.get().await.unwrap();
-    let workers = suiteflow_store::list_workers(&mut conn).await.unwrap();
-    assert_eq!(workers.len(), 1, "{workers:?}");
-    assert_eq!(
-        (workers[0].current_batch, workers[0].batch_started_at),
-        (0, None)
+    let seen = suiteflow_store::worker_last_seen(&mut conn).await.unwrap();
+    assert!(
+        seen.is_some_and(|at| time::OffsetDateTime::now_utc() - at < time::Duration::minutes(1)),
+        "{seen:?}"
     );
-    assert!(workers[0].last_seen_at >= workers[0].started_at);
+    let running = suiteflow_store::running_workers(&mut conn).await.unwrap();
+    assert!(running.is_empty(), "{running:?}");
     assert!(
         suiteflow_store::latest_audit(&mut conn, "worker.completed")
             .await
@@ -124,7 +125,7 @@ async fn a_running_worker_beats_while_idle_and_shows_the_batch_in_hand() {
     };
     let beat = async || {
         let mut conn = store.get().await.unwrap();
-        suiteflow_store::list_workers(&mut conn)
+        suiteflow_store::running_workers(&mut conn)
             .await
             .unwrap()
             .into_iter()
@@ -165,6 +166,11 @@ async fn a_running_worker_beats_while_idle_and_shows_the_batch_in_hand() {
 
     stop.send(true).unwrap();
     running.await.unwrap().unwrap();
+    // A clean stop: no longer among the running workers.
+    assert!(beat().await.is_none(), "a stopped worker is not listed");
+    let mut conn = store.get().await.unwrap();
+    let seen = suiteflow_store::worker_last_seen(&mut conn).await.unwrap();
+    assert!(seen >= Some(idle.last_seen_at), "{seen:?}");
 }
 
 /// Polls `check` every 20 ms for up to five seconds; its first `Some`.
@@ -210,6 +216,7 @@ async fn metrics_and_healthz_are_served() {
         .unwrap();
     for expected in [
         r#"worker_events_total{outcome="success"} 1"#,
+        "worker_events_claimed_total 1",
         "worker_queue_depth 0",
         "worker_webflow_requests_total",
         r#"worker_connections{status="active"} 1"#,

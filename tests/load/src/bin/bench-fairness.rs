@@ -153,7 +153,7 @@ async fn main() -> anyhow::Result<()> {
     };
 
     let started = Instant::now();
-    let started_at = time::OffsetDateTime::now_utc();
+    let claimed_before = claimed_so_far();
     let a_before = wf.items(&world.products.collection).len();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -207,10 +207,7 @@ async fn main() -> anyhow::Result<()> {
     let a_written = wf.items(&world.products.collection).len() - a_before;
     let _ = stop.send(true);
     let _ = loop_task.await;
-    let claims = {
-        let mut conn = store.get().await?;
-        suiteflow_test_support::rows::claims_since(&mut conn, started_at).await
-    };
+    let claims = claimed_so_far() - claimed_before;
     let throttled = wf.requests().iter().filter(|r| r.status == 429).count();
     stop_ingress();
 
@@ -258,4 +255,14 @@ async fn main() -> anyhow::Result<()> {
         bail!("a target was missed (--strict)");
     }
     Ok(())
+}
+
+/// Events the worker of this process has claimed so far (`worker_events_claimed_total`).
+fn claimed_so_far() -> i64 {
+    worker::metrics::handle()
+        .render()
+        .lines()
+        .find_map(|line| line.strip_prefix("worker_events_claimed_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
 }
