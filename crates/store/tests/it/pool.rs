@@ -14,7 +14,7 @@ async fn show(conn: &mut suiteflow_store::AsyncPgConnection, name: &str) -> Stri
 }
 
 #[tokio::test]
-async fn every_pooled_connection_has_the_timeout_and_application_name() {
+async fn every_pooled_connection_has_the_timeout_the_application_name_and_no_jit() {
     let db = TestDb::new().await;
     let store = crate::common::store(&db, 3).await;
     // Hold three connections at once so that three distinct sessions are checked.
@@ -24,6 +24,7 @@ async fn every_pooled_connection_has_the_timeout_and_application_name() {
         let mut conn = store.get().await.unwrap();
         assert_eq!(show(&mut conn, "statement_timeout").await, "20s");
         assert_eq!(show(&mut conn, "application_name").await, "store-it");
+        assert_eq!(show(&mut conn, "jit").await, "off");
         let pid: Setting = diesel::sql_query("SELECT pg_backend_pid()::text AS value")
             .get_result(&mut conn)
             .await
