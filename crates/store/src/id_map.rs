@@ -137,6 +137,21 @@ pub async fn others_with_slug(
         .await?)
 }
 
+/// The connection's entries that name any of `slugs` (which records hold, or are creating, an
+/// item with one of them).
+pub async fn with_slugs(
+    conn: &mut AsyncPgConnection,
+    connection_id: ConnectionId,
+    slugs: &[&str],
+) -> Result<Vec<IdMapEntry>, StoreError> {
+    Ok(id_map::table
+        .filter(id_map::connection_id.eq(connection_id))
+        .filter(id_map::slug.eq_any(slugs))
+        .select(IdMapEntry::as_select())
+        .load(conn)
+        .await?)
+}
+
 /// Records the intent to create the record's item with `slug`, before calling Webflow: the
 /// entry becomes `creating` with that slug (an existing entry keeps its item id, if any).
 pub async fn record_intent(
