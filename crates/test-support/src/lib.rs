@@ -5,6 +5,7 @@
 pub mod config;
 pub mod db;
 pub mod fixtures;
+pub mod http;
 pub mod otlp;
 pub mod process;
 pub mod rows;

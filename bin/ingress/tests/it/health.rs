@@ -7,6 +7,8 @@ use suiteflow_test_support::process::{free_port, terminate};
 
 use serde_json::Value;
 
+use suiteflow_test_support::http::assert_security_headers;
+
 use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -132,25 +134,6 @@ async fn sigterm_stops_the_process_cleanly() {
     let status = terminate(&mut child, Duration::from_secs(10))
         .expect("ingress did not stop within 10 s of SIGTERM");
     assert!(status.success(), "{status:?}");
-}
-
-/// The headers every response carries, whatever its status.
-fn assert_security_headers(response: &reqwest::Response, hsts: bool) {
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_string())
-    };
-    assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
-    assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
-    match header("strict-transport-security") {
-        Some(value) => {
-            assert!(hsts, "HSTS over plain http: {value}");
-            assert!(value.starts_with("max-age=31536000"), "{value}");
-        }
-        None => assert!(!hsts, "no HSTS with an https APP_URL"),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

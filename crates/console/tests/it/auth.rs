@@ -191,21 +191,18 @@ async fn every_state_changing_route_refuses_a_request_without_a_session_or_witho
     assert_eq!(detail["status"], "active", "{detail}");
 }
 
-/// The security headers of a console response; `hsts`: expected (APP_URL is https).
+/// The security headers of a console response (those of every service, and the pages' strict
+/// content security policy); `hsts`: expected (APP_URL is https).
 fn assert_security_headers(response: &reqwest::Response, hsts: bool) {
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_string())
-    };
-    assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
-    assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
-    let csp = header("content-security-policy").expect("a content security policy");
+    suiteflow_test_support::http::assert_security_headers(response, hsts);
+    let csp = response
+        .headers()
+        .get("content-security-policy")
+        .map(|v| v.to_str().unwrap().to_string())
+        .expect("a content security policy");
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(csp.contains("default-src 'none'"), "{csp}");
     assert!(!csp.contains("script-src"), "no script is allowed: {csp}");
-    assert_eq!(header("strict-transport-security").is_some(), hsts);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -205,6 +205,7 @@ async fn metrics_and_healthz_are_served() {
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
+    suiteflow_test_support::http::assert_security_headers(&health, false);
     let metrics = p
         .http
         .get(format!("http://{addr}/metrics"))
