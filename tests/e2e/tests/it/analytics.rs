@@ -2,19 +2,13 @@
 //! with, and pulls apart from record events.
 
 use serde_json::json;
-use suiteflow_store::{DailyAnalytics, EventStatus};
+use suiteflow_store::EventStatus;
 
 use crate::support::*;
 
-/// (received, succeeded, failed, dead lettered, skipped, pulls) of today's row.
+/// (received, succeeded, failed, dead lettered, skipped, pulls) of the day's counters.
 async fn today(p: &Pipeline) -> (i32, i32, i32, i32, i32, i32) {
-    let store = p.store().await;
-    let mut conn = store.get().await.unwrap();
-    let today = time::OffsetDateTime::now_utc().date();
-    let days = suiteflow_store::daily_analytics(&mut conn, p.connection, today, today)
-        .await
-        .unwrap();
-    let [day]: [DailyAnalytics; 1] = days.try_into().expect("one row for today");
+    let day = p.analytics().await;
     (
         day.events_received,
         day.succeeded,
@@ -127,16 +121,7 @@ async fn a_mixed_day_counts_each_event_once_in_its_final_outcome() {
         .filter(|e| e.status == EventStatus::Success)
         .filter_map(|e| e.duration_ms)
         .sum();
-    let store = p.store().await;
-    let mut conn = store.get().await.unwrap();
-    let day = time::OffsetDateTime::now_utc().date();
-    let [row]: [DailyAnalytics; 1] =
-        suiteflow_store::daily_analytics(&mut conn, p.connection, day, day)
-            .await
-            .unwrap()
-            .try_into()
-            .unwrap();
-    assert_eq!(row.total_duration_ms, durations);
+    assert_eq!(p.analytics().await.total_duration_ms, durations);
 
     // The metric counts outcomes as they happen: the failed attempt and the dead letter both
     // happened, as did the reschedule.

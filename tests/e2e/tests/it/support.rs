@@ -187,6 +187,34 @@ impl Pipeline {
         store(self.db.url()).await
     }
 
+    /// The connection's `analytics_daily` counters of the last two days added up: a test that
+    /// runs across midnight (UTC) counts its events on two rows.
+    pub async fn analytics(&self) -> suiteflow_store::DailyAnalytics {
+        let store = self.store().await;
+        let mut conn = store.get().await.unwrap();
+        let today = time::OffsetDateTime::now_utc().date();
+        let days = suiteflow_store::daily_analytics(
+            &mut conn,
+            self.connection,
+            today.previous_day().unwrap(),
+            today,
+        )
+        .await
+        .unwrap();
+        let mut sum = days.first().cloned().expect("a row of analytics");
+        for day in &days[1..] {
+            sum.events_received += day.events_received;
+            sum.succeeded += day.succeeded;
+            sum.failed += day.failed;
+            sum.dead_lettered += day.dead_lettered;
+            sum.skipped += day.skipped;
+            sum.pulls += day.pulls;
+            sum.webflow_calls += day.webflow_calls;
+            sum.total_duration_ms += day.total_duration_ms;
+        }
+        sum
+    }
+
     /// A pipeline whose connection retries `max_retries` times from `retry_backoff_ms`, with a
     /// Webflow budget that never gets in the way.
     pub async fn start_with_retries(retry_backoff_ms: i32, max_retries: i32) -> Self {

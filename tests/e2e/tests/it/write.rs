@@ -50,23 +50,13 @@ async fn create_update_delete_reach_webflow() {
     assert_eq!(p.count(EventStatus::Success).await, 3);
 
     // The day's analytics add up.
-    let store = p.store().await;
-    let mut conn = store.get().await.unwrap();
-    let today = time::OffsetDateTime::now_utc().date();
-    let days = suiteflow_store::daily_analytics(&mut conn, p.connection, today, today)
-        .await
-        .unwrap();
-    assert_eq!(days.len(), 1);
+    let day = p.analytics().await;
     assert_eq!(
-        (
-            days[0].events_received,
-            days[0].succeeded,
-            days[0].dead_lettered
-        ),
+        (day.events_received, day.succeeded, day.dead_lettered),
         (3, 3, 0)
     );
-    assert_eq!(days[0].webflow_calls, 3, "create, update, archive");
-    assert!(days[0].total_duration_ms > 0, "durations are summed");
+    assert_eq!(day.webflow_calls, 3, "create, update, archive");
+    assert!(day.total_duration_ms > 0, "durations are summed");
 }
 
 #[tokio::test(flavor = "multi_thread")]
