@@ -1,13 +1,13 @@
-//! Recording outcomes: success, a failure to retry, a release without spending an attempt, a
-//! dead letter. Every one is fenced by the lease: it changes the event only while `worker`
-//! still holds it, so a worker whose lease was taken over cannot overwrite the new owner's
-//! result.
+//! Recording outcomes: [`settle`] writes a batch's in one statement, each fenced by the lease (it
+//! changes an event only while `worker` still holds it, so a worker whose lease was taken over
+//! cannot overwrite the new owner's result). `complete`, `fail`, `release` and `dead_letter` are
+//! the same statement for one event.
 
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Int8, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel::sql_types::{Array, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -17,15 +17,7 @@ use crate::prepared::prepared;
 use crate::schema::{events, sql_types};
 use crate::{EventId, EventStatus, StoreError};
 
-const UNLOCK_SQL: &str = include_str!("unlock.sql");
 const SETTLE_SQL: &str = include_str!("settle_many.sql");
-
-/// SQL for `now() - queued_at` in whole milliseconds.
-fn elapsed_since_queued() -> diesel::expression::SqlLiteral<Nullable<Int8>> {
-    diesel::dsl::sql::<Nullable<Int8>>(
-        "(extract(epoch FROM (now() - events.queued_at)) * 1000)::bigint",
-    )
-}
 
 /// The fence of every outcome: the event is still `processing` under `worker`'s lease.
 fn held_by(
@@ -39,80 +31,37 @@ fn held_by(
         .and(events::status.eq(EventStatus::Processing))
 }
 
-/// What every final outcome sets: the status, when and how long after queueing, lease released.
-#[allow(clippy::type_complexity)]
-fn finished(
-    status: EventStatus,
-) -> (
-    diesel::dsl::Eq<events::status, EventStatus>,
-    diesel::dsl::Eq<events::processed_at, diesel::dsl::now>,
-    diesel::dsl::Eq<events::duration_ms, diesel::expression::SqlLiteral<Nullable<Int8>>>,
-    diesel::dsl::Eq<events::locked_by, Option<String>>,
-    diesel::dsl::Eq<events::lease_expires_at, Option<OffsetDateTime>>,
-) {
-    (
-        events::status.eq(status),
-        events::processed_at.eq(diesel::dsl::now),
-        events::duration_ms.eq(elapsed_since_queued()),
-        events::locked_by.eq(None::<String>),
-        events::lease_expires_at.eq(None::<OffsetDateTime>),
-    )
-}
-
 /// Records success for an event `worker` holds. [`StoreError::LeaseLost`] (and no change) when
-/// another worker took the event over.
+/// another worker took the event over. [`settle`] of one event, so it may run inside the
+/// caller's transaction (a success never races the pending-pull index).
 pub async fn complete(
     conn: &mut AsyncPgConnection,
     worker: &str,
     id: EventId,
     completion: &Completion,
 ) -> Result<(), StoreError> {
-    let warnings =
-        (!completion.warnings.is_empty()).then(|| Value::from(completion.warnings.clone()));
-    let updated = diesel::update(
-        events::table
-            .filter(events::id.eq(id))
-            .filter(held_by(worker)),
-    )
-    .set((
-        finished(EventStatus::Success),
-        events::error.eq(None::<String>),
-        events::error_detail.eq(None::<Value>),
-        events::partial_success.eq(warnings.is_some()),
-        events::warnings.eq(warnings),
-        events::webflow_item_id.eq(completion.webflow_item_id.as_deref()),
-        events::webflow_response.eq(completion.webflow_response.as_ref()),
-    ))
-    .execute(conn)
-    .await?;
-    fenced(updated, id)
+    settle_one(conn, worker, id, Settlement::Complete(completion.clone()))
+        .await
+        .map(drop)
 }
 
-/// Moves an event `worker` holds to `dead_letter`, keeping its error.
+/// Moves an event `worker` holds to `dead_letter`, keeping its error ([`settle`] of one event).
 pub async fn dead_letter(
     conn: &mut AsyncPgConnection,
     worker: &str,
     id: EventId,
     error: &EventError<'_>,
 ) -> Result<(), StoreError> {
-    let updated = diesel::update(
-        events::table
-            .filter(events::id.eq(id))
-            .filter(held_by(worker)),
-    )
-    .set((
-        finished(EventStatus::DeadLetter),
-        events::error.eq(error.message),
-        events::error_detail.eq(error.detail),
-    ))
-    .execute(conn)
-    .await?;
-    fenced(updated, id)
+    let settlement = Settlement::DeadLetter {
+        message: error.message.to_string(),
+        detail: error.detail.cloned(),
+    };
+    settle_one(conn, worker, id, settlement).await.map(drop)
 }
 
 /// Records a retryable failure of an event `worker` holds: `failed`, claimable again from
 /// `retry_after`. Returns the status set: `Failed`, or `Skipped` for a pull superseded by a
-/// newer pending pull of its connection.
+/// newer pending pull of its connection ([`settle`] of one event).
 pub async fn fail(
     conn: &mut AsyncPgConnection,
     worker: &str,
@@ -120,22 +69,19 @@ pub async fn fail(
     error: &EventError<'_>,
     retry_after: OffsetDateTime,
 ) -> Result<EventStatus, StoreError> {
-    unlock(
-        conn,
-        worker,
-        id,
-        EventStatus::Failed,
-        Some(error),
-        Some(retry_after),
-        false,
-    )
-    .await
+    let settlement = Settlement::Fail {
+        message: error.message.to_string(),
+        detail: error.detail.cloned(),
+        retry_after,
+    };
+    settle_one(conn, worker, id, settlement).await
 }
 
 /// Puts an event `worker` holds back in the queue without spending an attempt (a 429, a
 /// shutdown, a connection put in `error`): `queued`, claimable from `retry_after` if given.
 /// `why`, when given, replaces the event's error, so a waiting event says what it waits for.
-/// Returns `Queued`, or `Skipped` for a pull superseded by a newer pending pull.
+/// Returns `Queued`, or `Skipped` for a pull superseded by a newer pending pull ([`settle`] of
+/// one event).
 pub async fn release(
     conn: &mut AsyncPgConnection,
     worker: &str,
@@ -143,59 +89,24 @@ pub async fn release(
     retry_after: Option<OffsetDateTime>,
     why: Option<&EventError<'_>>,
 ) -> Result<EventStatus, StoreError> {
-    unlock(
-        conn,
-        worker,
-        id,
-        EventStatus::Queued,
-        why,
+    let settlement = Settlement::Release {
+        why: why.map(|e| (e.message.to_string(), e.detail.cloned())),
         retry_after,
-        true,
-    )
-    .await
+    };
+    settle_one(conn, worker, id, settlement).await
 }
 
-#[derive(QueryableByName)]
-struct StatusRow {
-    #[diesel(sql_type = sql_types::EventStatus)]
-    status: EventStatus,
-}
-
-async fn unlock(
+/// [`settle`] of one event: the status it now has, or [`StoreError::LeaseLost`].
+async fn settle_one(
     conn: &mut AsyncPgConnection,
     worker: &str,
     id: EventId,
-    to: EventStatus,
-    error: Option<&EventError<'_>>,
-    retry_after: Option<OffsetDateTime>,
-    refund_attempt: bool,
+    settlement: Settlement,
 ) -> Result<EventStatus, StoreError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let result = conn
-            .transaction::<Option<StatusRow>, diesel::result::Error, _>(async |conn| {
-                prepared(UNLOCK_SQL)
-                    .bind::<SqlUuid, _>(id)
-                    .bind::<Text, _>(worker)
-                    .bind::<Text, _>(to.as_str())
-                    .bind::<Nullable<Text>, _>(error.map(|e| e.message))
-                    .bind::<Nullable<Timestamptz>, _>(retry_after)
-                    .bind::<Bool, _>(refund_attempt)
-                    .bind::<Nullable<Jsonb>, _>(error.and_then(|e| e.detail))
-                    .get_result(conn)
-                    .await
-                    .optional()
-            })
-            .await;
-        match result {
-            Ok(Some(row)) => return Ok(row.status),
-            Ok(None) => return Err(StoreError::LeaseLost { event: id }),
-            // A pull was enqueued for the connection after this statement's snapshot.
-            Err(e) if attempt < RACE_RETRIES && is_retryable_race(&e, PENDING_PULL_INDEX) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
+    settle(conn, worker, &[(id, settlement)])
+        .await?
+        .status(id)
+        .ok_or(StoreError::LeaseLost { event: id })
 }
 
 /// What became of one event of a batch, for [`settle`].
@@ -390,12 +301,4 @@ pub async fn extend_leases(
     )
     .execute(conn)
     .await?)
-}
-
-fn fenced(updated: usize, id: EventId) -> Result<(), StoreError> {
-    if updated == 0 {
-        Err(StoreError::LeaseLost { event: id })
-    } else {
-        Ok(())
-    }
 }

@@ -8,7 +8,7 @@
 --   clears it); $5 error_detail; $6 retry_after; $7 warnings (a success's; NULL: none);
 --   $8 the Webflow item; $9 Webflow's answer.
 -- A pull given back to the queue while its connection has another pending pull is `skipped`
--- instead (as in unlock.sql), which keeps events_one_pending_pull intact.
+-- instead, which keeps events_one_pending_pull intact.
 WITH o AS (
     SELECT *
     FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[],
