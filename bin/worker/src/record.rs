@@ -172,10 +172,7 @@ impl Worker {
                     },
                     Report::skipped(reason),
                 ),
-                Outcome::Failed(failure) => {
-                    let (settlement, report) = failed(&failure, event.attempts, &schedule, now);
-                    (settlement, report)
-                }
+                Outcome::Failed(failure) => failed(&failure, event.attempts, &schedule, now),
             };
             settlements.push((event.id, settlement));
             reports.push((event, report, elapsed));
@@ -191,11 +188,18 @@ impl Worker {
                 tracing::warn!(event_id = %event.id.0, "could not record the outcome: another worker holds the event now");
                 continue;
             };
-            let mut report = report;
-            // An event given back to the queue may have been skipped instead (a superseded pull).
-            if status == EventStatus::Skipped {
-                report.outcome = "skipped";
-            }
+            // An event given back to the queue may have been skipped instead (a pull superseded
+            // by the connection's pending one, which reads from the same cursor): not a failure.
+            let report = if status == EventStatus::Skipped {
+                Report {
+                    outcome: "skipped",
+                    level: tracing::Level::INFO,
+                    failed: false,
+                    ..report
+                }
+            } else {
+                report
+            };
             if report.failed {
                 recorded.failed += 1;
             } else {

@@ -43,10 +43,6 @@ impl Outcome {
             })),
         }
     }
-
-    pub fn is_success(&self) -> bool {
-        matches!(self, Self::Done { .. } | Self::Recorded | Self::Skipped(_))
-    }
 }
 
 impl From<Failure> for Outcome {

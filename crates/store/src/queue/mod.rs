@@ -33,7 +33,7 @@ pub use admin::{
 pub use claim::{Claim, budget_opens_at, claim, claim_batch};
 pub use enqueue::{enqueue, enqueue_many, notify_workers};
 pub use settle::{
-    Settled, Settlement, complete, dead_letter, extend_lease, extend_leases, fail, release, settle,
+    Settled, Settlement, complete, dead_letter, extend_leases, fail, release, settle,
 };
 
 /// The channel enqueues notify (see [`notify_workers`] and [`crate::Listener`]).

@@ -253,31 +253,6 @@ pub async fn settle(
     }
 }
 
-/// Extends the lease of an event `worker` holds to `lease` from now (a long-running event).
-pub async fn extend_lease(
-    conn: &mut AsyncPgConnection,
-    worker: &str,
-    id: EventId,
-    lease: Duration,
-) -> Result<OffsetDateTime, StoreError> {
-    let expires = diesel::update(
-        events::table
-            .filter(events::id.eq(id))
-            .filter(held_by(worker)),
-    )
-    .set(
-        events::lease_expires_at.eq(diesel::dsl::sql::<Nullable<Timestamptz>>(&format!(
-            "now() + interval '{} milliseconds'",
-            duration_ms(lease)
-        ))),
-    )
-    .returning(events::lease_expires_at)
-    .get_result::<Option<OffsetDateTime>>(conn)
-    .await
-    .optional()?;
-    expires.flatten().ok_or(StoreError::LeaseLost { event: id })
-}
-
 /// Extends to `lease` from now the leases `worker` still holds among `ids` (a batch that is
 /// still being worked on), in one statement. Returns how many it extended: an event whose
 /// lease was lost is not among them.

@@ -153,15 +153,19 @@ async fn an_expired_lease_is_reclaimed_and_the_first_owner_is_refused() {
         queue::release(&mut conn, "w1", id, None, None)
             .await
             .map(|_| ()),
-        queue::extend_lease(&mut conn, "w1", id, LEASE)
-            .await
-            .map(|_| ()),
     ] {
         assert!(
             matches!(refused, Err(StoreError::LeaseLost { .. })),
             "{refused:?}"
         );
     }
+    assert_eq!(
+        queue::extend_leases(&mut conn, "w1", &[id], LEASE)
+            .await
+            .unwrap(),
+        0,
+        "nor is its lease extended"
+    );
     let e = queue::get_event(&mut conn, id).await.unwrap().unwrap();
     assert_eq!(
         (e.status, e.locked_by.as_deref(), e.error),

@@ -74,21 +74,6 @@ impl<'a> Batch<'a> {
         }
     }
 
-    /// The entries that hold `items` or name their slugs, for [`Owners::elsewhere`].
-    async fn owners(&self, items: impl Iterator<Item = &Item>) -> Result<Owners, Failure> {
-        let items: Vec<&Item> = items.collect();
-        if items.is_empty() {
-            return Ok(Owners::default());
-        }
-        let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
-        let slugs: Vec<&str> = items.iter().filter_map(|i| i.slug()).collect();
-        let mut conn = self.store.get().await?;
-        Ok(Owners {
-            holders: id_map::holders(&mut conn, self.ctx.id(), &ids).await?,
-            named: id_map::with_slugs(&mut conn, self.ctx.id(), &slugs).await?,
-        })
-    }
-
     /// The items holding `slugs`, by slug, among the items created since `since` (all items
     /// when `None`). One slug is
     /// looked up alone; for more, the items created since then are listed page by page (100
@@ -190,30 +175,5 @@ impl<'a> Batch<'a> {
         Ok(created
             .is_some_and(|c| c >= *intent_at - CREATED_ON_MARGIN)
             .then_some(item.id))
-    }
-}
-
-/// The id-map entries around some items: those holding them, and those naming their slugs.
-#[derive(Default)]
-struct Owners {
-    holders: Vec<IdMapEntry>,
-    named: Vec<IdMapEntry>,
-}
-
-impl Owners {
-    /// Whether `item` belongs to another record than `w`'s: another entry holds it, or another
-    /// entry names its slug (that record's create may be in flight, its item not yet known).
-    fn elsewhere(&self, w: &Write<'_>, item: &Item) -> bool {
-        let other = |e: &&IdMapEntry| !e.is_of(w.key());
-        self.holders
-            .iter()
-            .filter(other)
-            .any(|e| e.webflow_item_id.as_deref() == Some(item.id.as_str()))
-            || item.slug().is_some_and(|slug| {
-                self.named
-                    .iter()
-                    .filter(other)
-                    .any(|e| e.slug.as_deref() == Some(slug))
-            })
     }
 }

@@ -122,28 +122,22 @@ impl<'a> Batch<'a> {
         Ok(id_map::holders(&mut conn, self.ctx.id(), &ids).await?)
     }
 
-    /// Whether `item` belongs to another record than `w`'s: another entry holds it, or another
-    /// entry names its slug (that record's create may be in flight, its item not yet known).
-    pub(super) async fn owned_elsewhere(
+    /// The entries that hold `items` or name their slugs, for [`Owners::elsewhere`].
+    pub(super) async fn owners(
         &self,
-        w: &Write<'a>,
-        item: &Item,
-    ) -> Result<bool, Failure> {
-        if self
-            .holders(std::iter::once(item))
-            .await?
-            .iter()
-            .any(|e| !e.is_of(w.key()))
-        {
-            return Ok(true);
+        items: impl Iterator<Item = &Item>,
+    ) -> Result<Owners, Failure> {
+        let items: Vec<&Item> = items.collect();
+        if items.is_empty() {
+            return Ok(Owners::default());
         }
-        let Some(slug) = item.slug() else {
-            return Ok(false);
-        };
+        let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+        let slugs: Vec<&str> = items.iter().filter_map(|i| i.slug()).collect();
         let mut conn = self.store.get().await?;
-        Ok(!id_map::others_with_slug(&mut conn, w.key(), slug)
-            .await?
-            .is_empty())
+        Ok(Owners {
+            holders: id_map::holders(&mut conn, self.ctx.id(), &ids).await?,
+            named: id_map::with_slugs(&mut conn, self.ctx.id(), &slugs).await?,
+        })
     }
 }
 
@@ -163,7 +157,11 @@ impl<'a> Batch<'a> {
         let Some(item) = self.find_by_slug(slug).await? else {
             return Ok(None);
         };
-        if self.owned_elsewhere(w, &item).await? {
+        if self
+            .owners(std::iter::once(&item))
+            .await?
+            .elsewhere(w, &item)
+        {
             return Ok(None);
         }
         tracing::info!(connection_id = %self.ctx.id().0, event_id = %w.event.id.0, item_id = %item.id, "adopting the item that already holds this record's slug");
@@ -172,5 +170,30 @@ impl<'a> Batch<'a> {
         } else {
             self.update_one(w, &item.id, Some(slug), target).await
         }))
+    }
+}
+
+/// The id-map entries around some items: those holding them, and those naming their slugs.
+#[derive(Default)]
+pub(super) struct Owners {
+    holders: Vec<IdMapEntry>,
+    named: Vec<IdMapEntry>,
+}
+
+impl Owners {
+    /// Whether `item` belongs to another record than `w`'s: another entry holds it, or another
+    /// entry names its slug (that record's create may be in flight, its item not yet known).
+    pub(super) fn elsewhere(&self, w: &Write<'_>, item: &Item) -> bool {
+        let other = |e: &&IdMapEntry| !e.is_of(w.key());
+        self.holders
+            .iter()
+            .filter(other)
+            .any(|e| e.webflow_item_id.as_deref() == Some(item.id.as_str()))
+            || item.slug().is_some_and(|slug| {
+                self.named
+                    .iter()
+                    .filter(other)
+                    .any(|e| e.slug.as_deref() == Some(slug))
+            })
     }
 }
