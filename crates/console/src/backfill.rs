@@ -10,7 +10,7 @@ use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use suiteflow_store::{Connection, ConnectionId, Mapping};
-use suiteflow_sync::admin::{self, Actor};
+use suiteflow_sync::admin::Actor;
 use suiteflow_sync::backfill::{self, Applied, Counts, Plan, QueueAll, Queued};
 
 use crate::auth::see_other;
@@ -251,15 +251,13 @@ pub async fn start_planned(
         let result = backfill::apply(
             state.store(),
             state.connector(),
+            Actor::Console,
             &connection,
             &plan,
             prune,
             BATCH_SIZE,
         )
         .await;
-        if let Ok(applied) = &result {
-            audit(&state, id, "backfill.applied", applied).await;
-        }
         run.set(match result {
             Ok(applied) => Phase::Applied {
                 applied,
@@ -287,6 +285,7 @@ pub async fn queue(
         let options = QueueAll {
             page_size: PAGE_SIZE,
             batch_size: BATCH_SIZE,
+            actor: Some(Actor::Console),
         };
         let result = backfill::queue_all(
             state.store(),
@@ -296,21 +295,12 @@ pub async fn queue(
             &mut |q| progress_run.set(Phase::Queueing(*q)),
         )
         .await;
-        if let Ok(queued) = &result {
-            audit(&state, id, "backfill.queued", queued).await;
-        }
         run.set(match result {
             Ok(queued) => Phase::Queued(queued),
             Err(e) => Phase::Failed(e.to_string()),
         });
     });
     Ok(see_other(&format!("/connections/{id}/backfill")))
-}
-
-/// Records a backfill carried out from the console in the audit log, with its counts.
-async fn audit(state: &AppState, id: ConnectionId, action: &str, what: &impl serde::Serialize) {
-    let details = serde_json::to_value(what).unwrap_or_default();
-    admin::record(state.store(), Actor::Console, action, Some(id), &details).await;
 }
 
 /// A new run for `id`, unless one is busy.

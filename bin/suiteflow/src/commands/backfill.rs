@@ -8,7 +8,7 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 use suiteflow_store::ConnectionStatus;
-use suiteflow_sync::admin::{self, Actor};
+use suiteflow_sync::admin::Actor;
 use suiteflow_sync::backfill::{self, Plan, Step};
 
 use crate::error::{CliResult, ResultExt as _, failure, refused};
@@ -64,6 +64,7 @@ pub async fn run(ctx: &CommandContext, args: BackfillArgs) -> CliResult {
             backfill::apply(
                 &ctx.store,
                 &ctx.connector,
+                Actor::Cli,
                 &connection,
                 &plan,
                 args.prune,
@@ -73,16 +74,6 @@ pub async fn run(ctx: &CommandContext, args: BackfillArgs) -> CliResult {
             .map_err(|e| failure(format!("carrying out the backfill: {e}")))?,
         )
     };
-    if let Some(applied) = &applied {
-        admin::record(
-            &ctx.store,
-            Actor::Cli,
-            "backfill.applied",
-            Some(connection.id),
-            &json!(applied),
-        )
-        .await;
-    }
     report(ctx, &args, &connection, &plan, applied.as_ref());
     Ok(())
 }
@@ -267,6 +258,7 @@ async fn queue_everything(
     let options = backfill::QueueAll {
         page_size: args.page_size,
         batch_size: args.batch_size as usize,
+        actor: Some(Actor::Cli),
     };
     let queued = backfill::queue_all(&ctx.store, &ctx.connector, connection, &options, &mut |q| {
         bar.set_length(q.total);
@@ -283,14 +275,6 @@ async fn queue_everything(
             connection.smartsuite_table_id
         ))
     })?;
-    admin::record(
-        &ctx.store,
-        Actor::Cli,
-        "backfill.queued",
-        Some(connection.id),
-        &json!(queued),
-    )
-    .await;
     let (records, enqueued, unchanged, skipped) = (
         queued.read - queued.without_id,
         queued.enqueued,

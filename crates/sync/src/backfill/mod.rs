@@ -14,6 +14,7 @@ use suiteflow_store::queue::{NewEvent, enqueue_many};
 use suiteflow_store::{Connection, ConnectionId, IdMapState, Store};
 use suiteflow_webflow_client::Item;
 
+use crate::admin::{self, Actor};
 use crate::budget::SmartSuiteBudget;
 use crate::connect::{Clients, Connector, compile};
 use crate::failure::Failure;
@@ -319,10 +320,12 @@ pub struct Applied {
 /// Carries out `plan`: adopts the matched items in the id map (only where neither the record
 /// nor the item has an entry yet), queues an event for every record whose item needs content
 /// (created or updated by the worker) in statements of `batch_size`, and, with `prune`,
-/// applies the mapping's `deleteBehavior` to the orphans.
+/// applies the mapping's `deleteBehavior` to the orphans. Recorded in the audit log as
+/// `actor`'s `backfill.applied`, with its counts.
 pub async fn apply(
     store: &Store,
     connector: &Connector,
+    actor: Actor,
     connection: &Connection,
     plan: &Plan,
     prune: bool,
@@ -378,6 +381,15 @@ pub async fn apply(
     if prune && !plan.orphans.is_empty() {
         applied.pruned = prune::prune_orphans(store, connector, connection, plan).await?;
     }
+    let details = serde_json::to_value(applied).unwrap_or_default();
+    admin::record(
+        store,
+        actor,
+        "backfill.applied",
+        Some(connection.id),
+        &details,
+    )
+    .await;
     Ok(applied)
 }
 
@@ -409,6 +421,9 @@ pub struct QueueAll {
     pub page_size: u32,
     /// Events inserted per statement.
     pub batch_size: usize,
+    /// The operator who asked, for the audit log (`backfill.queued`); `None` for maintenance's
+    /// catching up after a lost webhook, which is no operator's action.
+    pub actor: Option<Actor>,
 }
 
 impl Default for QueueAll {
@@ -416,6 +431,7 @@ impl Default for QueueAll {
         Self {
             page_size: 1000,
             batch_size: 200,
+            actor: None,
         }
     }
 }
@@ -485,6 +501,17 @@ pub async fn queue_all(
         queued.read += got;
         progress(&queued);
         if got == 0 || queued.read >= page.total {
+            if let Some(actor) = options.actor {
+                let details = serde_json::to_value(queued).unwrap_or_default();
+                admin::record(
+                    store,
+                    actor,
+                    "backfill.queued",
+                    Some(connection.id),
+                    &details,
+                )
+                .await;
+            }
             return Ok(queued);
         }
     }

@@ -130,10 +130,17 @@ async fn main() -> anyhow::Result<()> {
         counts.unchanged,
         counts.orphans
     );
-    let applied =
-        suiteflow_sync::backfill::apply(&store, &connector, &connection, &plan, false, 200)
-            .await
-            .map_err(|e| anyhow::anyhow!("carrying out the plan: {e}"))?;
+    let applied = suiteflow_sync::backfill::apply(
+        &store,
+        &connector,
+        suiteflow_sync::admin::Actor::Cli,
+        &connection,
+        &plan,
+        false,
+        200,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("carrying out the plan: {e}"))?;
     println!(
         "carried out: {} adopted, {} queued",
         applied.adopted, applied.enqueued
