@@ -26,6 +26,12 @@ async fn rotate_keys_reseals_every_secret_with_the_current_key() {
         .await
         .ok();
     assert_eq!(dry["rotatedConnections"], 2);
+    // A dry run writes no audit entry: the latest is still the failed run's.
+    let latest = suiteflow_store::latest_audit(&mut env.store().await, "keys.rotated")
+        .await
+        .unwrap()
+        .expect("the failed rotation is in the audit log");
+    assert_eq!(latest.details["failedConnections"], 2);
     let report = env
         .run_with(&["rotate-keys", "--json"], &rotating, None)
         .await
@@ -34,6 +40,13 @@ async fn rotate_keys_reseals_every_secret_with_the_current_key() {
     assert_eq!(report["rotatedConnections"], 2);
     assert_eq!(report["rotatedSecrets"], 6);
     assert_eq!(report["failedConnections"], serde_json::json!([]));
+    // On record with its counts.
+    let rotated = |details: &serde_json::Value| details["rotatedSecrets"].clone();
+    let entry = suiteflow_store::latest_audit(&mut env.store().await, "keys.rotated")
+        .await
+        .unwrap()
+        .expect("the rotation is in the audit log");
+    assert_eq!(rotated(&entry.details), serde_json::json!(6));
     let again = env
         .run_with(&["rotate-keys", "--json"], &rotating, None)
         .await
@@ -45,7 +58,7 @@ async fn rotate_keys_reseals_every_secret_with_the_current_key() {
     let key_id = new_key.id().to_string();
     let keyring = Keyring::new(new_key, None);
     let mut conn = env.store().await;
-    // The last rotation is on record (a dry run writes nothing, and is not the latest).
+    // The run that found nothing to do is on record too.
     let entry = suiteflow_store::latest_audit(&mut conn, "keys.rotated")
         .await
         .unwrap()

@@ -57,6 +57,7 @@ async fn a_heartbeat_keeps_the_start_moves_the_last_seen_and_shows_the_batch() {
     );
 
     // A clean stop: nothing in hand, not listed as running, still the last seen.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     suiteflow_store::worker_stopped(&mut conn, "w1")
         .await
         .unwrap();

@@ -318,18 +318,40 @@ async fn a_batch_slower_than_its_lease_keeps_its_events_from_another_worker() {
         let p = std::sync::Arc::clone(&p);
         tokio::spawn(async move { p.worker.run_until_empty().await.unwrap() })
     };
-    // Past the first lease, and until the batch is done, another worker finds nothing to take
-    // over: the lease was extended.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // The first worker holds the event: its first lease.
+    let holding = async || {
+        p.events_of("rec_1")
+            .await
+            .into_iter()
+            .find(|e| e.status == suiteflow_store::EventStatus::Processing)
+    };
+    let held = eventually(async || holding().await)
+        .await
+        .expect("the first worker claims the event");
+    assert_eq!(held.locked_by.as_deref(), Some(p.worker.id()));
+    let first_lease = held.lease_expires_at.expect("a lease");
+    // Until the batch is done, another worker finds nothing to take over, also past the first
+    // lease: the lease was extended.
     let other = p.another_worker().await;
+    let (mut tried_past_the_first_lease, mut extended) = (false, false);
     while !first.is_finished() {
+        let tried_at = time::OffsetDateTime::now_utc();
         let taken = other.run_until_empty().await.unwrap();
         assert_eq!(
             taken.processed, 0,
             "the stalled batch's event was taken over"
         );
+        tried_past_the_first_lease |= tried_at > first_lease;
+        extended |= holding()
+            .await
+            .and_then(|e| e.lease_expires_at)
+            .is_some_and(|lease| lease > first_lease);
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    assert!(
+        tried_past_the_first_lease && extended,
+        "the batch did not outlive its first lease (nothing tested) or was not extended"
+    );
     let done = first.await.unwrap();
     let all = p.all_events().await;
     assert_eq!(

@@ -208,6 +208,11 @@ async fn main() -> anyhow::Result<()> {
     let _ = stop.send(true);
     let _ = loop_task.await;
     let claims = claimed_so_far() - claimed_before;
+    if claims < i64::try_from(a_written)? {
+        bail!(
+            "{claims} claims counted for {a_written} records written: worker_events_claimed_total is not what the worker counts"
+        );
+    }
     let throttled = wf.requests().iter().filter(|r| r.status == 429).count();
     stop_ingress();
 
@@ -264,5 +269,6 @@ fn claimed_so_far() -> i64 {
         .lines()
         .find_map(|line| line.strip_prefix("worker_events_claimed_total "))
         .and_then(|n| n.trim().parse().ok())
+        // Not emitted yet: nothing was claimed. A renamed metric fails the run below instead.
         .unwrap_or(0)
 }
