@@ -167,33 +167,31 @@ pub async fn settle(
     if outcomes.is_empty() {
         return Ok(Settled::default());
     }
+    // One array per column of settle_many.sql, an element per event.
     let n = outcomes.len();
     let mut ids = Vec::with_capacity(n);
     let mut statuses = Vec::with_capacity(n);
-    let mut errors: Vec<Option<String>> = Vec::with_capacity(n);
-    let mut details: Vec<Option<Value>> = Vec::with_capacity(n);
+    let mut errors: Vec<Option<&str>> = Vec::with_capacity(n);
+    let mut details: Vec<Option<&Value>> = Vec::with_capacity(n);
     let mut retry_afters: Vec<Option<OffsetDateTime>> = Vec::with_capacity(n);
     let mut warnings: Vec<Option<Value>> = Vec::with_capacity(n);
-    let mut items: Vec<Option<String>> = Vec::with_capacity(n);
-    let mut responses: Vec<Option<Value>> = Vec::with_capacity(n);
+    let mut items: Vec<Option<&str>> = Vec::with_capacity(n);
+    let mut responses: Vec<Option<&Value>> = Vec::with_capacity(n);
     for (id, outcome) in outcomes {
-        ids.push(id.0);
-        let (status, error, detail, retry_after) = match outcome {
-            Settlement::Complete(c) => {
-                warnings.push((!c.warnings.is_empty()).then(|| Value::from(c.warnings.clone())));
-                items.push(c.webflow_item_id.clone());
-                responses.push(c.webflow_response.clone());
-                statuses.push(EventStatus::Success.as_str());
-                errors.push(None);
-                details.push(None);
-                retry_afters.push(None);
-                continue;
-            }
-            Settlement::Skip { reason } => (EventStatus::Skipped, Some(reason.clone()), None, None),
+        let (status, error, detail, retry_after, completion) = match outcome {
+            Settlement::Complete(c) => (EventStatus::Success, None, None, None, Some(c)),
+            Settlement::Skip { reason } => (
+                EventStatus::Skipped,
+                Some(reason.as_str()),
+                None,
+                None,
+                None,
+            ),
             Settlement::DeadLetter { message, detail } => (
                 EventStatus::DeadLetter,
-                Some(message.clone()),
-                detail.clone(),
+                Some(message.as_str()),
+                detail.as_ref(),
+                None,
                 None,
             ),
             Settlement::Fail {
@@ -202,24 +200,31 @@ pub async fn settle(
                 retry_after,
             } => (
                 EventStatus::Failed,
-                Some(message.clone()),
-                detail.clone(),
+                Some(message.as_str()),
+                detail.as_ref(),
                 Some(*retry_after),
+                None,
             ),
             Settlement::Release { why, retry_after } => (
                 EventStatus::Queued,
-                why.as_ref().map(|(m, _)| m.clone()),
-                why.as_ref().and_then(|(_, d)| d.clone()),
+                why.as_ref().map(|(m, _)| m.as_str()),
+                why.as_ref().and_then(|(_, d)| d.as_ref()),
                 *retry_after,
+                None,
             ),
         };
+        ids.push(id.0);
         statuses.push(status.as_str());
         errors.push(error);
         details.push(detail);
         retry_afters.push(retry_after);
-        warnings.push(None);
-        items.push(None);
-        responses.push(None);
+        warnings.push(
+            completion
+                .filter(|c| !c.warnings.is_empty())
+                .map(|c| Value::from(c.warnings.clone())),
+        );
+        items.push(completion.and_then(|c| c.webflow_item_id.as_deref()));
+        responses.push(completion.and_then(|c| c.webflow_response.as_ref()));
     }
     let mut attempt = 0;
     loop {
@@ -228,14 +233,14 @@ pub async fn settle(
         // caller's transaction would abort it, so the worker calls it outside one.
         let result: Result<Vec<SettledRow>, diesel::result::Error> = prepared(SETTLE_SQL)
             .bind::<Text, _>(worker)
-            .bind::<Array<SqlUuid>, _>(ids.clone())
-            .bind::<Array<Text>, _>(statuses.clone())
-            .bind::<Array<Nullable<Text>>, _>(errors.clone())
-            .bind::<Array<Nullable<Jsonb>>, _>(details.clone())
-            .bind::<Array<Nullable<Timestamptz>>, _>(retry_afters.clone())
-            .bind::<Array<Nullable<Jsonb>>, _>(warnings.clone())
-            .bind::<Array<Nullable<Text>>, _>(items.clone())
-            .bind::<Array<Nullable<Jsonb>>, _>(responses.clone())
+            .bind::<Array<SqlUuid>, _>(&ids)
+            .bind::<Array<Text>, _>(&statuses)
+            .bind::<Array<Nullable<Text>>, _>(&errors)
+            .bind::<Array<Nullable<Jsonb>>, _>(&details)
+            .bind::<Array<Nullable<Timestamptz>>, _>(&retry_afters)
+            .bind::<Array<Nullable<Jsonb>>, _>(&warnings)
+            .bind::<Array<Nullable<Text>>, _>(&items)
+            .bind::<Array<Nullable<Jsonb>>, _>(&responses)
             .load(conn)
             .await;
         match result {
