@@ -145,7 +145,7 @@ pub async fn replay(store: &Store, actor: Actor, id: EventId) -> Result<Event, A
         .ok_or_else(|| AdminError::NotFound(format!("unknown event {}", id.0)))?;
     if !suiteflow_store::queue::requeue(&mut conn, id).await? {
         return Err(AdminError::Refused(format!(
-            "event {} is {} and cannot be replayed (only finished events can)",
+            "event {} is {} and cannot be replayed (only events finished or waiting for a retry can)",
             id.0, event.status
         )));
     }

@@ -121,7 +121,8 @@ pub async fn detail(
     let title = format!("Event {}", e.row.seq);
     let page = Page::new(&session, &title, Section::Events);
     let csrf = page.csrf();
-    let finished = matches!(e.row.status.as_str(), "success" | "dead_letter" | "skipped");
+    // What the engine replays: finished events and those waiting for a retry.
+    let replayable = !matches!(e.row.status.as_str(), "queued" | "processing");
     Ok(page.render(html! {
         @if let Some(done) = &done.done {
             (notice(done))
@@ -145,7 +146,7 @@ pub async fn detail(
             a href={ "/connections/" (e.row.connection_id) } { "The connection" } " · "
             a href={ "/events?connection=" (e.row.connection_id) "&record=" (e.row.external_id) } { "Every event of this record" }
         }
-        @if finished {
+        @if replayable {
             section.actions aria-label="Actions" {
                 h2 { "Replay" }
                 p { "Put the event back in the queue, its attempts reset." }

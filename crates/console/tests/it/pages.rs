@@ -177,6 +177,35 @@ async fn an_event_shows_its_error_and_payload_and_is_replayed() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_event_waiting_for_its_retry_can_be_replayed_now() {
+    let site = Site::start().await;
+    let store = site.store().await;
+    let [event]: [_; 1] = enqueue(&site, "retry-", 1).await.try_into().unwrap();
+    {
+        let mut conn = store.get().await.unwrap();
+        let claimed = queue::claim(&mut conn, "test", 1, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        let later = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+        let error = suiteflow_store::EventError::text("Webflow answered 503");
+        queue::fail(&mut conn, "test", event, &error, later)
+            .await
+            .unwrap();
+    }
+    let mut c = site.operator().await;
+    let page = format!("/events/{}", event.0);
+    let (_, body) = c.text(&page).await;
+    assert!(body.contains("Replay this event"), "{body}");
+    let response = c.post_action(&format!("{page}/replay")).await;
+    let body = follow(&mut c, response).await;
+    assert!(
+        body.contains("the event was failed and is queued again"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn events_are_filtered_and_paged_by_their_sequence() {
     let site = Site::start().await;
     enqueue(&site, "r", 60).await;
