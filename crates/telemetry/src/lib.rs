@@ -54,25 +54,16 @@ pub enum TraceSampler {
     ParentBasedTraceIdRatio(f64),
 }
 
-/// The sampler names `OTEL_TRACES_SAMPLER` accepts, before the ratio is known.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum SamplerName {
-    AlwaysOn,
-    AlwaysOff,
-    TraceIdRatio,
-    ParentBasedAlwaysOn,
-    ParentBasedAlwaysOff,
-    ParentBasedTraceIdRatio,
-}
-
-fn sampler_name(raw: &str) -> Result<SamplerName, String> {
+/// The sampler `OTEL_TRACES_SAMPLER` names, with `ratio` (`OTEL_TRACES_SAMPLER_ARG`, 1.0 when
+/// absent, as the specification has it) for the ratio samplers; the others ignore it.
+fn sampler(raw: &str, ratio: f64) -> Result<TraceSampler, String> {
     Ok(match raw.trim().to_ascii_lowercase().as_str() {
-        "always_on" => SamplerName::AlwaysOn,
-        "always_off" => SamplerName::AlwaysOff,
-        "traceidratio" => SamplerName::TraceIdRatio,
-        "parentbased_always_on" => SamplerName::ParentBasedAlwaysOn,
-        "parentbased_always_off" => SamplerName::ParentBasedAlwaysOff,
-        "parentbased_traceidratio" => SamplerName::ParentBasedTraceIdRatio,
+        "always_on" => TraceSampler::AlwaysOn,
+        "always_off" => TraceSampler::AlwaysOff,
+        "traceidratio" => TraceSampler::TraceIdRatio(ratio),
+        "parentbased_always_on" => TraceSampler::ParentBasedAlwaysOn,
+        "parentbased_always_off" => TraceSampler::ParentBasedAlwaysOff,
+        "parentbased_traceidratio" => TraceSampler::ParentBasedTraceIdRatio(ratio),
         _ => {
             return Err("must be one of always_on, always_off, traceidratio, \
                  parentbased_always_on, parentbased_always_off, parentbased_traceidratio"
@@ -89,39 +80,23 @@ fn sampler_ratio(raw: &str) -> Result<f64, String> {
         .ok_or_else(|| "must be a sampling ratio from 0 to 1, such as 0.25".into())
 }
 
-impl SamplerName {
-    /// The sampler, with `ratio` (1.0 when `OTEL_TRACES_SAMPLER_ARG` is absent, as the
-    /// specification has it) for the ratio samplers; the others ignore it.
-    fn with_ratio(self, ratio: f64) -> TraceSampler {
-        match self {
-            Self::AlwaysOn => TraceSampler::AlwaysOn,
-            Self::AlwaysOff => TraceSampler::AlwaysOff,
-            Self::TraceIdRatio => TraceSampler::TraceIdRatio(ratio),
-            Self::ParentBasedAlwaysOn => TraceSampler::ParentBasedAlwaysOn,
-            Self::ParentBasedAlwaysOff => TraceSampler::ParentBasedAlwaysOff,
-            Self::ParentBasedTraceIdRatio => TraceSampler::ParentBasedTraceIdRatio(ratio),
-        }
-    }
-}
-
 impl TelemetryConfig {
     pub fn read(r: &mut Reader<'_>) -> Option<Self> {
         let log_level = r.with_default("LOG_LEVEL", "info".to_string(), parse_filter);
         let pretty = r.with_default("PRETTY_LOGS", false, boolean);
         let otlp_endpoint = r.optional("OTEL_EXPORTER_OTLP_ENDPOINT", http_url);
         let service_name = r.optional("OTEL_SERVICE_NAME", service_name);
-        let sampler = r.with_default(
-            "OTEL_TRACES_SAMPLER",
-            SamplerName::ParentBasedAlwaysOn,
-            sampler_name,
-        );
         let ratio = r.with_default("OTEL_TRACES_SAMPLER_ARG", 1.0, sampler_ratio);
+        // A bad ratio is reported on its own; the name is still checked.
+        let sampler = r.with_default("OTEL_TRACES_SAMPLER", TraceSampler::default(), |raw| {
+            sampler(raw, ratio.unwrap_or(1.0))
+        });
         Some(Self {
             log_level: log_level?,
             pretty: pretty?,
             otlp_endpoint: otlp_endpoint?,
             service_name: service_name?,
-            sampler: sampler?.with_ratio(ratio?),
+            sampler: ratio.and(sampler)?,
         })
     }
 }
