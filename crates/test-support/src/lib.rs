@@ -14,3 +14,20 @@ pub mod smartsuite;
 pub mod webflow;
 
 pub use db::TestDb;
+
+/// Polls `check` every 20 ms until it gives `Some`, for at most `limit`; its first `Some`.
+pub async fn eventually<T>(
+    limit: std::time::Duration,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> Option<T> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(found) = check().await {
+            return Some(found);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

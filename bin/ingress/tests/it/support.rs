@@ -164,14 +164,9 @@ pub fn now() -> i64 {
 
 /// Waits until `check` holds, for at most `limit`.
 pub async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + limit;
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
+    suiteflow_test_support::eventually(limit, async || check().await.then_some(()))
+        .await
+        .is_some()
 }
 
 /// The `hmac` signature header for `body` with [`HMAC_SECRET`].

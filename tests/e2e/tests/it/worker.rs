@@ -3,7 +3,12 @@
 use serde_json::json;
 use suiteflow_store::EventStatus;
 
+use suiteflow_test_support::eventually;
+
 use crate::support::*;
+
+/// How long the tests here wait for a worker to get somewhere.
+const FIVE_SECONDS: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_workers_write_each_record_once() {
@@ -132,12 +137,14 @@ async fn a_running_worker_beats_while_idle_and_shows_the_batch_in_hand() {
             .find(|w| w.id == worker.id())
     };
     // Idle: the row appears and keeps being seen, with nothing in hand.
-    let first = eventually(async || beat().await)
+    let first = eventually(FIVE_SECONDS, async || beat().await)
         .await
         .expect("a heartbeat");
-    let later = eventually(async || beat().await.filter(|w| w.last_seen_at > first.last_seen_at))
-        .await
-        .expect("the heartbeat goes on while idle");
+    let later = eventually(FIVE_SECONDS, async || {
+        beat().await.filter(|w| w.last_seen_at > first.last_seen_at)
+    })
+    .await
+    .expect("the heartbeat goes on while idle");
     assert_eq!((later.current_batch, later.batch_started_at), (0, None));
     assert_eq!(later.started_at, first.started_at);
 
@@ -150,11 +157,13 @@ async fn a_running_worker_beats_while_idle_and_shows_the_batch_in_hand() {
         .method("POST"),
     );
     p.accept_a_create("rec_1").await;
-    let busy = eventually(async || beat().await.filter(|w| w.current_batch == 1))
-        .await
-        .expect("the batch in hand is shown");
+    let busy = eventually(FIVE_SECONDS, async || {
+        beat().await.filter(|w| w.current_batch == 1)
+    })
+    .await
+    .expect("the batch in hand is shown");
     assert!(busy.batch_started_at.is_some());
-    let idle = eventually(async || {
+    let idle = eventually(FIVE_SECONDS, async || {
         beat()
             .await
             .filter(|w| w.current_batch == 0 && w.last_seen_at > busy.last_seen_at)
@@ -171,17 +180,6 @@ async fn a_running_worker_beats_while_idle_and_shows_the_batch_in_hand() {
     let mut conn = store.get().await.unwrap();
     let seen = suiteflow_store::worker_last_seen(&mut conn).await.unwrap();
     assert!(seen >= Some(idle.last_seen_at), "{seen:?}");
-}
-
-/// Polls `check` every 20 ms for up to five seconds; its first `Some`.
-async fn eventually<T>(mut check: impl AsyncFnMut() -> Option<T>) -> Option<T> {
-    for _ in 0..250 {
-        if let Some(found) = check().await {
-            return Some(found);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    None
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -325,7 +323,7 @@ async fn a_batch_slower_than_its_lease_keeps_its_events_from_another_worker() {
             .into_iter()
             .find(|e| e.status == suiteflow_store::EventStatus::Processing)
     };
-    let held = eventually(async || holding().await)
+    let held = eventually(FIVE_SECONDS, async || holding().await)
         .await
         .expect("the first worker claims the event");
     assert_eq!(held.locked_by.as_deref(), Some(p.worker.id()));
