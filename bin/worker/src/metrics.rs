@@ -65,6 +65,18 @@ pub fn handle() -> &'static PrometheusHandle {
     handle
 }
 
+/// The value of one counter series in this process's registry, as `/metrics` shows it
+/// (`worker_events_total{outcome="skipped"}`); 0 until it is first counted. For benchmarks
+/// and tests that run a worker in their own process.
+pub fn counted(series: &str) -> u64 {
+    let prefix = format!("{series} ");
+    handle()
+        .render()
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map_or(0, |n| n.trim().parse().unwrap_or(0))
+}
+
 /// `SMARTSUITE_MONTHLY_QUOTA`, when set, for the quota alert.
 pub fn monthly_quota(quota: Option<u64>) {
     if let Some(quota) = quota {

@@ -22,12 +22,7 @@ async fn today(p: &Pipeline) -> (i32, i32, i32, i32, i32, i32) {
 /// The value of `worker_events_total{outcome="…"}` in this process (0 when never emitted). The
 /// recorder is the process's: right here because each test runs in a process of its own.
 fn events_total(outcome: &str) -> u64 {
-    let rendered = worker::metrics::handle().render();
-    let prefix = format!(r#"worker_events_total{{outcome="{outcome}"}} "#);
-    rendered
-        .lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .map_or(0, |n| n.trim().parse().unwrap())
+    worker::metrics::counted(&format!(r#"worker_events_total{{outcome="{outcome}"}}"#))
 }
 
 #[tokio::test(flavor = "multi_thread")]
