@@ -94,6 +94,28 @@ pub async fn set_status(
     Ok(())
 }
 
+/// Archives a connection (for good: it is never resumed), recorded as a status change.
+pub async fn archive(
+    store: &Store,
+    actor: Actor,
+    connection: &Connection,
+) -> Result<(), AdminError> {
+    let mut conn = store.get().await?;
+    suiteflow_store::set_connection_status(&mut conn, connection.id, ConnectionStatus::Archived)
+        .await?;
+    drop(conn);
+    let details = json!({"from": connection.status.as_str(), "to": "archived"});
+    record(
+        store,
+        actor,
+        "connection.status",
+        Some(connection.id),
+        &details,
+    )
+    .await;
+    Ok(())
+}
+
 /// Gives the connection a new webhook secret (the old one stops verifying at once) and returns
 /// it: shown once, stored only sealed.
 pub async fn rotate_webhook_secret(

@@ -377,19 +377,9 @@ fn report_status(ctx: &CommandContext, connection: &Connection, status: Connecti
 
 async fn archive(ctx: &CommandContext, reference: &str) -> CliResult {
     let connection = ctx.connection(reference).await?;
-    let mut db = ctx.db().await?;
-    suiteflow_store::set_connection_status(&mut db, connection.id, ConnectionStatus::Archived)
+    admin::archive(&ctx.store, Actor::Cli, &connection)
         .await
         .or_fail("updating the connection")?;
-    let details = json!({"from": connection.status.as_str(), "to": "archived"});
-    admin::record(
-        &ctx.store,
-        Actor::Cli,
-        "connection.status",
-        Some(connection.id),
-        &details,
-    )
-    .await;
     // SmartSuite keeps notifying a webhook until it is deleted: remove it (best effort).
     if let Some(webhook_id) = connection.smartsuite_webhook_id.as_deref() {
         let deleted = match ctx.session(&connection) {
